@@ -1,0 +1,1 @@
+"""v6gap.checks."""

@@ -1,0 +1,1 @@
+"""V6G-EXP-* checks: one module per check, each exposing CHECK."""

@@ -1,0 +1,1 @@
+"""V6G-FW-* checks: one module per check, each exposing CHECK."""

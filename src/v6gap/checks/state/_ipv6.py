@@ -1,0 +1,68 @@
+"""Facts the STATE checks share: is IPv6 built in, and where is it disabled at boot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from v6gap.checks.context import Context
+
+
+@dataclass(frozen=True)
+class Persisted:
+    """Boot configuration that turns IPv6 off, with the evidence lines that say so."""
+
+    effective: bool
+    evidence: tuple[str, ...]
+
+
+def ipv6_built_in(ctx: Context) -> tuple[Optional[bool], str]:
+    """Whether IPv6 is built into the kernel (True), a module (False) or unknown (None)."""
+    snap = ctx.snapshot
+    config = snap.kernel_config.get("CONFIG_IPV6")
+    if config == "y":
+        return True, "CONFIG_IPV6=y: IPv6 is built into the kernel"
+    if config == "m":
+        return False, "CONFIG_IPV6=m: IPv6 is a module"
+    if snap.modules_builtin is not None:
+        if "ipv6" in snap.modules_builtin:
+            return True, "ipv6 is listed in modules.builtin: built into the kernel"
+        return False, "ipv6 is not in modules.builtin: it is a module"
+    return None, "could not tell whether IPv6 is built in (Debian, Ubuntu and RHEL build it in)"
+
+
+def persisted_off(ctx: Context) -> Persisted:
+    """Does the boot configuration turn IPv6 off? Every place the second seed lists, and more."""
+    from v6gap.analysis.boot_cmdline import boot_cmdline_ipv6_disable
+
+    evidence: list[str] = []
+    effective = False
+    found = boot_cmdline_ipv6_disable(ctx.snapshot)
+    if found:
+        evidence.append(f"ipv6.disable={found[0]} in {found[1]}")
+        effective = effective or found[0] == "1"
+    option = ctx.modprobe.option("ipv6", "disable")
+    if option is not None:
+        built_in, why = ipv6_built_in(ctx)
+        value = option.text.split("disable=", 1)[-1].split()[0] if "disable=" in option.text else ""
+        where = f"{option.path}:{option.line} {option.text.strip()}"
+        if value != "1":
+            evidence.append(f"{where} (does not disable)")
+        elif built_in is False:
+            evidence.append(f"{where}: effective, {why}")
+            effective = True
+        elif built_in is True:
+            evidence.append(f"{where}: NO effect, {why}; use ipv6.disable=1 or the sysctls")
+        else:
+            evidence.append(f"{where}: effective only if IPv6 is a module; {why}")
+    sysctl_off = True
+    for scope in ("all", "default"):
+        key = f"net.ipv6.conf.{scope}.disable_ipv6"
+        hit = ctx.boot.lookup(key)
+        if hit is None:
+            sysctl_off = False
+            evidence.append(f"no boot configuration file sets {key}")
+        else:
+            evidence.append(ctx.boot.describe(hit))
+            sysctl_off = sysctl_off and hit.value.strip() == "1"
+    return Persisted(effective or sysctl_off, tuple(evidence))

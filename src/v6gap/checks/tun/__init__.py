@@ -1,0 +1,1 @@
+"""V6G-TUN-* checks: one module per check, each exposing CHECK."""

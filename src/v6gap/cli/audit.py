@@ -1,0 +1,108 @@
+"""``v6gap audit`` and ``v6gap snapshot``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Optional
+
+import click
+
+from v6gap import __version__
+from v6gap.cli.output import write_output
+from v6gap.model import Profile, Severity
+
+PROFILES = [p.value for p in Profile]
+SEVERITIES = [s.value for s in Severity]
+FORMATS = ["text", "json", "sarif", "junit"]
+
+
+def _target_options(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option("--netns", metavar="NAME", help="A named network namespace.")(fn)
+    fn = click.option(
+        "--root", metavar="DIR", help="A mounted image or chroot: judge what it will boot with."
+    )(fn)
+    return fn
+
+
+def _collect(netns: Optional[str], root: Optional[str]):  # type: ignore[no-untyped-def]
+    from v6gap.collect.snapshot import CollectFailed, collect
+    from v6gap.errors import CollectError, InputError
+    from v6gap.snapshot_io import from_data
+
+    if netns and root:
+        raise click.UsageError("--netns and --root cannot be combined")
+    if root is not None and not os.path.isdir(root):
+        raise InputError(f"--root {root}: no such directory")
+    try:
+        data = collect(__version__, netns=netns, root=root)
+    except CollectFailed as exc:
+        raise CollectError(str(exc)) from None
+    return from_data(data, "collected snapshot")
+
+
+@click.command()
+@_target_options
+@click.option("--snapshot", "snapshot_file", metavar="FILE", help="Audit a saved snapshot.")
+@click.option(
+    "--profile", type=click.Choice(PROFILES), default="server", show_default=True,
+    help="The host's role: what it is judged against.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option(
+    "--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True,
+    help="Exit 1 when a check of this severity or above fails.",
+)
+@click.option(
+    "--scan-targets", metavar="FILE",
+    help="Also write every global IPv6 address of the host to FILE, one per line.",
+)
+def audit(
+    netns: Optional[str],
+    root: Optional[str],
+    snapshot_file: Optional[str],
+    profile: str,
+    fmt: str,
+    output: Optional[str],
+    fail_on: str,
+    scan_targets: Optional[str],
+) -> int:
+    """Audit this host (default), a namespace, an image or a saved snapshot."""
+    from v6gap import snapshot_io
+    from v6gap.checks.run import run_checks
+    from v6gap.report import OutputFormat, render
+
+    if snapshot_file and (netns or root):
+        raise click.UsageError("--snapshot cannot be combined with --netns or --root")
+    if snapshot_file:
+        snap = snapshot_io.load(snapshot_file)
+        report = run_checks(snap, Profile(profile), source="snapshot")
+    else:
+        snap = _collect(netns, root)
+        report = run_checks(snap, Profile(profile))
+    color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    text = render(report, OutputFormat(fmt), color=color)
+    if scan_targets:
+        write_output("".join(f"{a}\n" for a in global_ipv6(snap)), scan_targets)
+    write_output(text if text.endswith("\n") else text + "\n", output)
+    return 1 if report.failed_at_or_above(Severity(fail_on)) else 0
+
+
+def global_ipv6(snap) -> list[str]:  # type: ignore[no-untyped-def]
+    """Every global IPv6 address of the host, the scanner targets of V6G-EXP-04."""
+    return sorted(
+        {a.address for i in snap.interfaces for a in i.addresses
+         if a.family == "ipv6" and a.scope == "global"}
+    )
+
+
+@click.command()
+@_target_options
+@click.option("-o", "--output", metavar="FILE", help="Write the snapshot here (default stdout).")
+def snapshot(netns: Optional[str], root: Optional[str], output: Optional[str]) -> int:
+    """Collect the raw facts of a host into one JSON document, to audit elsewhere or later."""
+    from v6gap import snapshot_io
+
+    write_output(snapshot_io.dumps(_collect(netns, root)), output)
+    return 0
