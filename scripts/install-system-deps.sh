@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab need (CI runs this as root via `make test`).
 set -euo pipefail
-pkgs=(nftables iptables iproute2 procps kmod nmap openssh-server lynis python3-venv)
+pkgs=(nftables iptables iproute2 iputils-ping procps kmod nmap openssh-server lynis python3-venv)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

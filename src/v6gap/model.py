@@ -196,7 +196,5 @@ class Report(msgspec.Struct, frozen=True):
 
     def failed_at_or_above(self, severity: Severity) -> list[Finding]:
         return [
-            f
-            for f in self.findings
-            if f.status is Status.FAIL and f.severity.rank >= severity.rank
+            f for f in self.findings if f.status is Status.FAIL and f.severity.rank >= severity.rank
         ]

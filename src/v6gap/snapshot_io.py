@@ -30,7 +30,9 @@ def from_data(data: Any, origin: str) -> Snapshot:
         raise InputError(f"{origin}: not a v6gap snapshot (expected a JSON object)")
     schema = data.get("schema")
     if schema != SNAPSHOT_SCHEMA:
-        raise InputError(f"{origin}: unsupported snapshot schema {schema!r} (want {SNAPSHOT_SCHEMA})")
+        raise InputError(
+            f"{origin}: unsupported snapshot schema {schema!r} (want {SNAPSHOT_SCHEMA})"
+        )
     try:
         snapshot = msgspec.convert(data, Snapshot)
     except msgspec.ValidationError as exc:

@@ -51,17 +51,26 @@ def assert_gone(namespaces: List[str], lab_id: str) -> None:
 
 
 def test_pair_pings_over_both_families(lab_factory: LabFactory) -> None:
-    before = root_links()
-    lab = lab_factory(scenarios.pair())
+    sfx = unique_suffix()
+    names = (f"c{sfx}", f"s{sfx}")  # interface names no one else uses
+    sc = Scenario(
+        "pair",
+        hosts=(
+            Host("client", addresses=segment(1).addresses(names[0], 1)),
+            Host("server", addresses=segment(1).addresses(names[1], 2)),
+        ),
+        links=(Link("client", "server", a_if=names[0], b_if=names[1]),),
+    )
+    lab = lab_factory(sc, suffix=sfx)
     for src, dst in (("client", "server"), ("server", "client")):
         for family in ("ipv4", "ipv6"):
             target = lab.addr(dst, family)
-            assert lab.ping(src, target), f"{src} -> {dst} {target}"
             proc = lab.exec(src, ["ping", "-c1", "-W2", target])
-            assert proc.returncode == 0, proc.stderr
-    assert root_links() == before  # no interface ever lands in the root namespace
-    assert lab.ns("client") == f"v6g-client-{lab.lab_id}"
-    assert "eth0" in lab.exec("client", ["ip", "-br", "link"], check=True).stdout
+            assert proc.returncode == 0, f"{src} -> {dst} {target}: {proc.stdout}{proc.stderr}"
+    assert not set(names) & set(root_links())  # no interface ever lands in the root namespace
+    assert lab.ns("client") == f"v6g-client-{sfx}"
+    assert names[0] in lab.exec("client", ["ip", "-br", "link"], check=True).stdout
+    assert lab.ping("client", lab.addr("server", 6))
 
 
 def test_basic_listeners_v6only_and_dual_stack(lab: Lab) -> None:
@@ -81,8 +90,9 @@ def test_basic_listeners_v6only_and_dual_stack(lab: Lab) -> None:
     assert lab.connect("attacker", "udp", v4, 5353).open
     assert lab.connect("attacker", "udp", v6, 5353).open
 
-    ss = lab.exec("server", ["ss", "-Hltn"], check=True).stdout
+    ss = lab.exec("server", ["ss", "-Hltnp"], check=True).stdout
     assert "*:22" in ss and "[::]:8080" in ss and "0.0.0.0:80" in ss
+    assert '"lab-admin"' in ss  # listener names become process names
 
 
 def test_started_listener_reports_port_and_stops(lab_factory: LabFactory) -> None:
@@ -126,8 +136,9 @@ def test_iptables_backends_load_inside_the_namespace(lab_factory: LabFactory) ->
         listeners=(Listener("tcp", "::", 8080, False),),
         firewall=Firewall(ip6tables=rules, iptables_backend="legacy"),
     )
-    sc = Scenario("fw", hosts=(scenarios.pair().host("client"), server),
-                  links=(Link("client", "server"),))
+    sc = Scenario(
+        "fw", hosts=(scenarios.pair().host("client"), server), links=(Link("client", "server"),)
+    )
     lab = lab_factory(sc)
     six = lab.connect("client", "tcp", lab.addr("server", 6), 8080, timeout=1.0)
     assert six.outcome == "timeout"
@@ -157,7 +168,8 @@ def test_routed_forwards_inside_the_router_only(lab: Lab) -> None:
     fwd = lab.exec("router", ["sysctl", "-n", "net.ipv6.conf.all.forwarding"], check=True)
     assert fwd.stdout.strip() == "1"
     assert root_fwd == (
-        root_sysctl("net.ipv4.ip_forward"), root_sysctl("net.ipv6.conf.all.forwarding")
+        root_sysctl("net.ipv4.ip_forward"),
+        root_sysctl("net.ipv6.conf.all.forwarding"),
     )
     routes = lab.exec("client", ["ip", "-6", "route"], check=True).stdout
     assert "default" not in routes
@@ -173,11 +185,14 @@ def test_sysctls_and_files_stay_inside(lab_factory: LabFactory) -> None:
             "net.ipv6.conf.all.accept_ra": "0",
             "net.ipv6.conf.eth0.accept_ra": 2,  # per interface: applied once eth0 exists
         },
-        files={"sysctl.d/99-lab.conf": "net.ipv6.conf.all.accept_ra = 0\n",
-               "hosts": "2001:db8:1::1 client\n"},
+        files={
+            "sysctl.d/99-lab.conf": "net.ipv6.conf.all.accept_ra = 0\n",
+            "hosts": "2001:db8:1::1 client\n",
+        },
     )
-    sc = Scenario("files", hosts=(scenarios.pair().host("client"), host),
-                  links=(Link("client", "server"),))
+    sc = Scenario(
+        "files", hosts=(scenarios.pair().host("client"), host), links=(Link("client", "server"),)
+    )
     lab = lab_factory(sc)
 
     def value(key: str) -> str:
@@ -251,9 +266,15 @@ def test_down_all_removes_leftovers_but_only_kills_recorded_processes() -> None:
     tag = f"d{unique_suffix()[:6]}"  # host names are unique to this test: the prefix is ours
     sc = Scenario(
         "leftover",
-        hosts=(Host(f"{tag}a", addresses=segment(1).addresses("eth0", 1),
-                    listeners=(Listener("tcp", "::", 0),), files={"hosts": "\n"}),
-               Host(f"{tag}b", addresses=segment(1).addresses("eth0", 2))),
+        hosts=(
+            Host(
+                f"{tag}a",
+                addresses=segment(1).addresses("eth0", 1),
+                listeners=(Listener("tcp", "::", 0),),
+                files={"hosts": "\n"},
+            ),
+            Host(f"{tag}b", addresses=segment(1).addresses("eth0", 2)),
+        ),
         links=(Link(f"{tag}a", f"{tag}b"),),
     )
     crashed = Lab(sc).up()
@@ -321,3 +342,24 @@ def test_three_host_lab_is_quick() -> None:
     with Lab(scenarios.basic(), suffix=unique_suffix()):
         pass
     assert time.monotonic() - start < 10
+
+
+def test_link_loss_and_delay_need_netem(lab_factory: LabFactory) -> None:
+    base = scenarios.pair()
+    sc = Scenario("lossy", hosts=base.hosts, links=(Link("client", "server", delay_ms=20),))
+    if netns.probe_link_kinds()["netem"]:
+        lab = lab_factory(sc)
+        assert "netem" in lab.exec("client", ["tc", "qdisc", "show", "dev", "eth0"]).stdout
+    else:
+        sfx = unique_suffix()
+        with pytest.raises(LabError, match="no netem qdisc"):
+            lab_factory(sc, suffix=sfx)
+        assert_gone([f"v6g-client-{sfx}", f"v6g-server-{sfx}"], sfx)
+
+
+def test_mtu_is_set_on_both_ends(lab_factory: LabFactory) -> None:
+    base = scenarios.pair()
+    sc = Scenario("mtu", hosts=base.hosts, links=(Link("client", "server", mtu=1280),))
+    lab = lab_factory(sc)
+    for host in lab.hosts:
+        assert "mtu 1280" in lab.exec(host, ["ip", "link", "show", "eth0"], check=True).stdout

@@ -27,7 +27,11 @@ GRUB_VARIABLES = ("GRUB_CMDLINE_LINUX", "GRUB_CMDLINE_LINUX_DEFAULT")
 
 
 def parse_cmdline(text: str) -> Dict[str, str]:
-    """Kernel parameters of a command line: name -> value ("" for a bare flag); last one wins."""
+    """Kernel parameters of a command line: name -> value ("" for a bare flag).
+
+    A repeated parameter keeps its last value, as a module parameter like ``ipv6.disable`` does
+    (the few that accumulate, such as ``console=``, are not of interest here).
+    """
     params: Dict[str, str] = {}
     for name, value in _words(text):
         if name == "--" and value is None:
@@ -118,6 +122,14 @@ def boot_cmdline_param(snapshot: Snapshot, name: str) -> Optional[Tuple[str, str
         if value is not None:
             return value, source.where(name)
     return None
+
+
+def effective_boot_params(snapshot: Snapshot) -> Dict[str, str]:
+    """All configured kernel parameters, the most authoritative source's value for each."""
+    merged: Dict[str, str] = {}
+    for source in reversed(boot_cmdline_sources(snapshot)):
+        merged.update(source.params)
+    return merged
 
 
 def boot_cmdline_sources(snapshot: Snapshot) -> List[CmdlineSource]:

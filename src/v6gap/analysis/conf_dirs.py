@@ -33,6 +33,18 @@ class ConfFile:
     real_path: str = ""  # where its text lives once symlinks are followed (== path if none)
     text: Optional[str] = None  # contents, for APPLIED files
 
+    @property
+    def masked_by(self) -> Optional[str]:
+        """The higher-precedence entry that hides this one (None unless OVERRIDDEN)."""
+        if self.status != OVERRIDDEN:
+            return None
+        return self.detail.split(" by ", 1)[-1]
+
+    @property
+    def applied(self) -> bool:
+        """Whether its lines take effect."""
+        return self.status == APPLIED
+
     def describe(self) -> str:
         """``/etc/sysctl.d/50-x.conf: masked (link to /dev/null)`` style evidence."""
         via = f" -> {self.real_path}" if self.real_path and self.real_path != self.path else ""

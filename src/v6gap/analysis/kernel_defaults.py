@@ -4,8 +4,8 @@ Measured on Linux 6.18.44 (Debian 12 host): ``net.ipv6.conf.*`` in a throw-away 
 (``ip netns add v6g-defaults-…``; with ``net.core.devconf_inherit_init_net = 0`` a new namespace
 starts IPv6 from the kernel's defaults, so the host's own tuning does not leak in), then deleted.
 ``net.ipv6.neigh.default.*`` exists only in the initial namespace and was read there, not written.
-These match the kernel sources' ``ipv6_devconf``/``ipv6_devconf_dflt`` and ``nd_tbl`` since 4.x
-(``router_solicitations`` is -1, "until a router answers", since RFC 7559 support).
+Older kernels differ in places (``router_solicitations`` was 3 before RFC 7559 backoff made it
+-1, "until a router answers"); these are the values of the kernel named above.
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def _conf_value(
 
 
 def _evidence(assignment: Assignment) -> Tuple[str, str]:
-    return assignment.value or "", describe(assignment)
+    return assignment.value, describe(assignment)
 
 
 def _latest(*candidates: Optional[Assignment]) -> Optional[Assignment]:

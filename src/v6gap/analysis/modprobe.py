@@ -39,6 +39,7 @@ NOOP_PROGRAMS = frozenset(
 _SHELL_OPERATORS = (";", "&", "|", "`", "$(", "\n")
 _BLANKS = re.compile(r"[ \t]+")
 LEGACY_NOTE = "kmod never reads /etc/modprobe.conf: this line has no effect (use modprobe.d)"
+LEGACY_FILE_NOTE = "kmod never reads /etc/modprobe.conf (only the old module-init-tools did)"
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ def parse_modprobe(snapshot: Snapshot) -> ModprobeConfig:
     ignored: List[Directive] = []
     legacy = judge_file(MODPROBE_CONF, snapshot.files)
     if legacy is not None:
-        files.append(ConfFile(MODPROBE_CONF, NOT_APPLIED, LEGACY_NOTE, legacy.real_path))
+        files.append(ConfFile(MODPROBE_CONF, NOT_APPLIED, LEGACY_FILE_NOTE, legacy.real_path))
         ignored = [
             Directive(d.kind, d.module, d.args, d.path, d.line, d.text, LEGACY_NOTE)
             for d in parse_modprobe_text(legacy.text or "", MODPROBE_CONF)

@@ -32,9 +32,9 @@ from typing import Dict, List, Mapping, Optional, Set, Tuple
 
 from v6gap.analysis.conf_dirs import (
     APPLIED,
+    MASKED,
     NOT_APPLIED,
     OVERRIDDEN,
-    UNREADABLE,
     ConfFile,
     judge_file,
     list_conf_files,
@@ -65,7 +65,7 @@ class Assignment:
     """One key's boot-time assignment and the line that makes it."""
 
     key: str  # dotted sysctl(8) spelling of the key (concrete for lookups, the glob for entries)
-    value: Optional[str]  # None: a ``-key`` exclusion line
+    value: str  # as written, stripped ("" for an exclusion)
     path: str  # the file holding the line (symlinks followed)
     line: int
     text: str = ""  # the line as written
@@ -75,6 +75,7 @@ class Assignment:
     order: int = 0  # position in the order of writes at boot (later writes win)
     replaced: Tuple[str, ...] = ()  # "path:line = value" of earlier assignments it overrode
     slash_key: str = ""  # normalised slash form of ``key``
+    excluded: bool = False  # a ``-key`` line: sets nothing, only keeps globs off the key
 
     @property
     def location(self) -> str:
@@ -93,27 +94,31 @@ class UfwSysctl:
 
 
 @dataclass(frozen=True)
-class _Layer:
+class SysctlLayer:
+    """One program's ordered map: explicit keys (and ``-key`` exclusions) and glob entries."""
+
     explicit: Mapping[str, Assignment]
     globs: Tuple[Assignment, ...]
 
     def lookup(self, slash_key: str) -> Optional[Assignment]:
+        """The entry deciding concrete ``slash_key``: its own, else the last matching glob."""
         hit = self.explicit.get(slash_key)
         if hit is not None:
-            return hit if hit.value is not None else None
+            return None if hit.excluded else hit
         best: Optional[Assignment] = None
         for entry in self.globs:  # in order of writes: the last matching glob wins
-            if entry.value is not None and glob_matches(entry.slash_key, slash_key):
+            if not entry.excluded and glob_matches(entry.slash_key, slash_key):
                 best = entry
         if best is None:
             return None
         return dataclasses.replace(best, key=dotted(slash_key), slash_key=slash_key)
 
     def entries(self) -> List[Assignment]:
+        """Every entry in write order."""
         return sorted([*self.explicit.values(), *self.globs], key=lambda a: a.order)
 
 
-_EMPTY = _Layer({}, ())
+_EMPTY = SysctlLayer({}, ())
 
 
 @dataclass(frozen=True)
@@ -123,9 +128,9 @@ class BootSysctl:
     files: Tuple[ConfFile, ...] = ()  # in application order; hidden/unapplied ones included
     problems: Tuple[str, ...] = ()  # unreadable files/dirs: the picture may be incomplete
     ufw: UfwSysctl = UfwSysctl()
-    systemd_layer: _Layer = field(default=_EMPTY, repr=False, compare=False)
-    ufw_layer: _Layer = field(default=_EMPTY, repr=False, compare=False)
-    unapplied_layer: _Layer = field(default=_EMPTY, repr=False, compare=False)
+    systemd_layer: SysctlLayer = field(default=_EMPTY, repr=False, compare=False)
+    ufw_layer: SysctlLayer = field(default=_EMPTY, repr=False, compare=False)
+    unapplied_layer: SysctlLayer = field(default=_EMPTY, repr=False, compare=False)
 
     def lookup(self, key: str) -> Optional[Assignment]:
         """The assignment that decides concrete ``key`` at boot (ufw's over systemd's), if any."""
@@ -135,7 +140,7 @@ class BootSysctl:
     def exclusion(self, key: str) -> Optional[Assignment]:
         """The ``-key`` line that keeps systemd's globs off ``key``, if any."""
         hit = self.systemd_layer.explicit.get(to_slash_key(key))
-        return hit if hit is not None and hit.value is None else None
+        return hit if hit is not None and hit.excluded else None
 
     def lookup_unapplied(self, key: str) -> Optional[Assignment]:
         """An assignment of ``key`` in /etc/sysctl.conf when boot never applies that file."""
@@ -144,6 +149,10 @@ class BootSysctl:
     def assignments(self) -> List[Assignment]:
         """Every entry (explicit, glob and exclusion) in the order boot writes them."""
         return [*self.systemd_layer.entries(), *self.ufw_layer.entries()]
+
+    def describe(self, assignment: Assignment) -> str:
+        """Evidence line for ``assignment`` (the module-level ``describe``)."""
+        return describe(assignment)
 
     def explicit_interfaces(self, family: str = "ipv6") -> Set[str]:
         """Interface names written explicitly in ``net.<family>.conf.<if>.*`` (not all/default).
@@ -170,6 +179,11 @@ def describe(assignment: Assignment) -> str:
     if assignment.origin == UFW:
         out += " (ufw IPT_SYSCTL, applied after systemd-sysctl)"
     return out
+
+
+def _written(assignment: Assignment) -> Optional[str]:
+    """The value as systemd compares it: None for an exclusion line."""
+    return None if assignment.excluded else assignment.value
 
 
 def resolve_sysctl_boot(snapshot: Snapshot) -> BootSysctl:
@@ -218,23 +232,23 @@ class _Counter:
         return self.value
 
 
-def _build_layer(files: List[ConfFile], origin: str, order: _Counter) -> _Layer:
+def _build_layer(files: List[ConfFile], origin: str, order: _Counter) -> SysctlLayer:
     """systemd's ordered map: same value keeps its place, a new value moves to the end."""
     entries: Dict[str, Assignment] = {}
     for conf in files:
         for parsed in parse_sysctl_text(conf.text or ""):
             existing = entries.get(parsed.key)
-            if existing is not None and existing.value == parsed.value:
+            if existing is not None and _written(existing) == parsed.value:
                 if parsed.ignore_failure and not existing.ignore_failure:
                     entries[parsed.key] = dataclasses.replace(existing, ignore_failure=True)
                 continue
             replaced: Tuple[str, ...] = ()
             if existing is not None:
-                replaced = (*existing.replaced, f"{existing.location} = {existing.value}")
+                replaced = (*existing.replaced, f"{existing.location} = {_written(existing)}")
                 del entries[parsed.key]  # re-inserted below: it now comes last
             entries[parsed.key] = Assignment(
                 key=dotted(parsed.key),
-                value=parsed.value,
+                value=parsed.value or "",
                 path=conf.real_path or conf.path,
                 line=parsed.line,
                 text=parsed.text,
@@ -243,6 +257,7 @@ def _build_layer(files: List[ConfFile], origin: str, order: _Counter) -> _Layer:
                 origin=origin,
                 replaced=replaced,
                 slash_key=parsed.key,
+                excluded=parsed.value is None,
             )
     explicit: Dict[str, Assignment] = {}
     globs: List[Assignment] = []
@@ -252,7 +267,7 @@ def _build_layer(files: List[ConfFile], origin: str, order: _Counter) -> _Layer:
             globs.append(entry)
         else:
             explicit[key] = entry
-    return _Layer(explicit, tuple(globs))
+    return SysctlLayer(explicit, tuple(globs))
 
 
 def _ufw(snapshot: Snapshot) -> Tuple[UfwSysctl, Optional[ConfFile], List[str]]:
@@ -278,9 +293,10 @@ def _ufw(snapshot: Snapshot) -> Tuple[UfwSysctl, Optional[ConfFile], List[str]]:
         reason = f"IPT_SYSCTL is not set in {UFW_DEFAULT}: ufw applies no sysctl file"
     elif conf is None:
         reason = f"IPT_SYSCTL={path} does not exist"
+    elif conf.status == MASKED:
+        reason = f"IPT_SYSCTL={path} is empty ({conf.detail}): ufw skips it"
     elif conf.status != APPLIED:
-        if conf.status == UNREADABLE:
-            problems.append(f"{path}: {conf.detail}")
+        problems.append(f"{path}: {conf.detail}")
         reason = f"IPT_SYSCTL={path} is {conf.status} ({conf.detail})"
     else:
         reason = (

@@ -1,4 +1,4 @@
-"""The view of a snapshot that checks judge: running values for a live host, boot values for an image.
+"""The view of a snapshot that checks judge: running values live, boot values for an image.
 
 Derived views (boot sysctls, modprobe configuration, firewall presence) are computed once, lazily.
 """

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from functools import lru_cache
+from functools import cache
 
 from v6gap.checks.base import Check
 
 FAMILIES = ("state", "ndp", "tun", "fw", "exp")
 
 
-@lru_cache(maxsize=None)
+@cache
 def all_checks() -> tuple[Check, ...]:
     found: list[Check] = []
     for family in FAMILIES:

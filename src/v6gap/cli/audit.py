@@ -45,17 +45,24 @@ def _collect(netns: Optional[str], root: Optional[str]):  # type: ignore[no-unty
 @_target_options
 @click.option("--snapshot", "snapshot_file", metavar="FILE", help="Audit a saved snapshot.")
 @click.option(
-    "--profile", type=click.Choice(PROFILES), default="server", show_default=True,
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="server",
+    show_default=True,
     help="The host's role: what it is judged against.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
 @click.option(
-    "--fail-on", type=click.Choice(SEVERITIES), default="high", show_default=True,
+    "--fail-on",
+    type=click.Choice(SEVERITIES),
+    default="high",
+    show_default=True,
     help="Exit 1 when a check of this severity or above fails.",
 )
 @click.option(
-    "--scan-targets", metavar="FILE",
+    "--scan-targets",
+    metavar="FILE",
     help="Also write every global IPv6 address of the host to FILE, one per line.",
 )
 def audit(
@@ -84,17 +91,12 @@ def audit(
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(report, OutputFormat(fmt), color=color)
     if scan_targets:
-        write_output("".join(f"{a}\n" for a in global_ipv6(snap)), scan_targets)
+        from v6gap.analysis.addresses import global_ipv6
+
+        targets = sorted({addr.address for _, addr in global_ipv6(snap)})
+        write_output("".join(f"{a}\n" for a in targets), scan_targets)
     write_output(text if text.endswith("\n") else text + "\n", output)
     return 1 if report.failed_at_or_above(Severity(fail_on)) else 0
-
-
-def global_ipv6(snap) -> list[str]:  # type: ignore[no-untyped-def]
-    """Every global IPv6 address of the host, the scanner targets of V6G-EXP-04."""
-    return sorted(
-        {a.address for i in snap.interfaces for a in i.addresses
-         if a.family == "ipv6" and a.scope == "global"}
-    )
 
 
 @click.command()

@@ -81,11 +81,17 @@ def down(lab_ids: Tuple[str, ...], all_labs: bool, prefix: str) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the lab records as JSON.")
 def status(lab_ids: Tuple[str, ...], as_json: bool) -> int:
     """List labs that are up: hosts, namespaces, addresses, listeners, and leftovers."""
+    from v6gap.errors import LabError
     from v6gap.lab import netns, state
 
-    records = [state.load(p) for p in state.list_records()]
+    records, unreadable = [], []
+    for path in state.list_records():
+        try:
+            records.append(state.load(path))
+        except LabError as exc:
+            unreadable.append(str(exc))
     if lab_ids:
-        records = [state.find_record(i) for i in lab_ids]
+        records, unreadable = [state.find_record(i) for i in lab_ids], []
     known_ns = {h.ns for r in records for h in r.hosts}
     known_etc = {h.etc_dir for r in records for h in r.hosts if h.etc_dir}
     leftovers = [n for n in netns.list_namespaces() if n not in known_ns]
@@ -93,11 +99,17 @@ def status(lab_ids: Tuple[str, ...], as_json: bool) -> int:
     if lab_ids:
         leftovers = []
     if as_json:
-        data = {"labs": [_record_data(r) for r in records], "leftovers": leftovers}
+        data = {
+            "labs": [_record_data(r) for r in records],
+            "leftovers": leftovers,
+            "unreadable": unreadable,
+        }
         click.echo(json.dumps(data, indent=2))
         return 0
     if not records:
         click.echo("no lab is up")
+    for problem in unreadable:
+        click.echo(problem)
     for rec in records:
         click.echo(_record_text(rec))
     if leftovers:
@@ -112,6 +124,17 @@ def list_scenarios() -> int:
 
     for name, text in scenarios.describe():
         click.echo(f"{name:8} {text}")
+    return 0
+
+
+@lab.command()
+def kinds() -> int:
+    """Probe which interface kinds (and the netem qdisc) this kernel supports."""
+    from v6gap.lab import netns
+
+    found = netns.probe_link_kinds()
+    click.echo(f"supported: {' '.join(k for k, ok in found.items() if ok) or '-'}")
+    click.echo(f"not supported: {' '.join(k for k, ok in found.items() if not ok) or '-'}")
     return 0
 
 
@@ -145,9 +168,10 @@ def _record_text(rec: LabRecord) -> str:
             addr = f"[{proc.address}]" if proc.address and ":" in proc.address else proc.address
             scope = "" if proc.v6only is None else (" v6only" if proc.v6only else " dual-stack")
             what = f"{proc.proto} {addr}:{proc.port}{scope}"
+            what += f" ({proc.name})" if proc.name else ""
         else:
             what = " ".join(proc.argv)
-        listeners.append(f"      {proc.host:10} {what:32} pid {proc.pid} {alive}")
+        listeners.append(f"      {proc.host:10} {what:44} pid {proc.pid} {alive}")
     if listeners:
         lines.append("  processes:")
         lines += listeners

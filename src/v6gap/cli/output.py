@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from typing import Optional, Union
-
-import click
 
 from v6gap.errors import InputError
 
@@ -14,7 +13,8 @@ from v6gap.errors import InputError
 def write_output(data: Union[str, bytes], path: Optional[str]) -> None:
     raw = data.encode() if isinstance(data, str) else data
     if path is None or path == "-":
-        click.get_binary_stream("stdout").write(raw)
+        sys.stdout.buffer.write(raw)
+        sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(path))
     try:

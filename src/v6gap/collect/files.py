@@ -214,7 +214,7 @@ def shell_assignments(text: str, env: Mapping[str, str]) -> List[Tuple[str, str,
     line, counted = 1, 0  # line number of ``counted``; advanced lazily to each statement
     while pos < size:
         char = text[pos]
-        if char in " \t\n;":
+        if char in " \t\n;&|":  # separators and operators between statements
             pos += 1
             continue
         if char == "#":
@@ -223,7 +223,7 @@ def shell_assignments(text: str, env: Mapping[str, str]) -> List[Tuple[str, str,
             continue
         line += text.count("\n", counted, pos)
         counted = pos
-        pos = _statement(text, pos, line, scope, out)
+        pos = max(_statement(text, pos, line, scope, out), pos + 1)  # always make progress
     return out
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cis_index() -> dict[str, tuple[str, ...]]:
     data = json.loads(resources.files(__package__).joinpath("cis.json").read_text("utf-8"))
     index: dict[str, list[str]] = {}

@@ -1,8 +1,8 @@
 """Throw-away labs of network namespaces: scenarios as data, built and always torn down.
 
-    from v6gap.lab import Lab, scenarios
-    with Lab(scenarios.basic()) as lab:
-        assert lab.ping("attacker", lab.addr("server", "ipv6"))
+from v6gap.lab import Lab, scenarios
+with Lab(scenarios.basic()) as lab:
+    assert lab.ping("attacker", lab.addr("server", "ipv6"))
 """
 
 from __future__ import annotations

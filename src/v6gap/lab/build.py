@@ -38,7 +38,11 @@ LinkLocalWait = Literal["routers", "all", "none"]
 
 
 class Lab:
-    """A scenario built into ``v6g-HOST-ID`` namespaces; a context manager that tears it down."""
+    """A scenario built into ``v6g-HOST-ID`` namespaces; a context manager that tears it down.
+
+    ``suffix`` is the lab id (random when not given); ``link_local`` says whose link-local
+    addresses ``up`` waits for: ``routers`` (default), ``all`` or ``none``.
+    """
 
     def __init__(
         self,
@@ -48,8 +52,6 @@ class Lab:
         state_dir: str = state.STATE_DIR,
         link_local: LinkLocalWait = "routers",
     ) -> None:
-        """``link_local``: whose link-local addresses ``up`` waits for (see ``_link_local_waits``).
-        """
         validate(scenario)
         self.link_local = link_local
         self.scenario = scenario
@@ -63,10 +65,13 @@ class Lab:
             scenario=scenario.name,
             created_at=state.now(),
             owner_pid=os.getpid(),
-            hosts=[state.HostRecord(name=h.name, role=h.role, ns=self._ns[h.name])
-                   for h in scenario.hosts],
+            hosts=[
+                state.HostRecord(name=h.name, role=h.role, ns=self._ns[h.name])
+                for h in scenario.hosts
+            ],
         )
         self._claimed = False
+        self._used = False
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -87,6 +92,9 @@ class Lab:
 
     def up(self) -> Lab:
         """Build the whole scenario; on any failure (Ctrl-C too) remove what was made."""
+        if self._used:
+            raise LabError(f"lab {self.lab_id} was already built once: make a new Lab")
+        self._used = True
         netns.require_prerequisites()
         for ns in self._ns.values():
             if netns.ns_exists(ns):
@@ -140,17 +148,21 @@ class Lab:
             glob, _ = _split_sysctls(host)
             netns.set_sysctls(self.ns(host.name), glob, f"host {host.name!r}")
         for end in sc.link_ends()[::2]:
-            netns.add_veth(self.ns(end.host), end.ifname, self.ns(end.peer), end.peer_ifname,
-                           end.link.mtu)
+            netns.add_veth(
+                self.ns(end.host), end.ifname, self.ns(end.peer), end.peer_ifname, end.link.mtu
+            )
         for host in sc.hosts:
             self._build_host_interfaces(host)
+        for host in sc.hosts:
+            self._add_addresses(host)
         for host in sc.hosts:
             for route in host.routes:
                 netns.add_route(self.ns(host.name), route)
         for end in sc.link_ends()[::2]:
             if end.link.loss_percent is not None or end.link.delay_ms is not None:
-                netns.set_netem(self.ns(end.host), end.ifname, end.link.loss_percent,
-                                end.link.delay_ms)
+                netns.set_netem(
+                    self.ns(end.host), end.ifname, end.link.loss_percent, end.link.delay_ms
+                )
         for host in sc.hosts:
             fw = host.firewall
             if fw is None:
@@ -163,7 +175,9 @@ class Lab:
                 self.load_iptables(host.name, fw.ip6tables, 6, fw.iptables_backend)
         for host in sc.hosts:
             for lst in host.listeners:
-                self.start_listener(host.name, lst.proto, lst.address, lst.port, lst.v6only)
+                self.start_listener(
+                    host.name, lst.proto, lst.address, lst.port, lst.v6only, lst.name
+                )
         for host_name, ifname in self._link_local_waits():
             self.wait_link_local(host_name, ifname)
 
@@ -189,7 +203,9 @@ class Lab:
             names = [e.ifname for e in self.scenario.link_ends() if e.host == host.name]
             names += [i.name for i in host.interfaces if i.kind == "bridge"]
             for name in names:
-                off = {sysctls.get(f"net.ipv6.conf.{n}.disable_ipv6") for n in ("all", name)}
+                off = {
+                    sysctls.get(f"net.ipv6.conf.{n}.disable_ipv6") for n in ("all", "default", name)
+                }
                 if name not in ports and "1" not in off:
                     waits.append((host.name, name))
         return waits
@@ -202,14 +218,18 @@ class Lab:
                 netns.set_master(ns, port, iface.name)
         _, per_if = _split_sysctls(host)
         netns.set_sysctls(ns, per_if, where)
-        for addr in host.addresses:
-            netns.add_address(ns, addr)
         names = [n for n in self.scenario.interfaces_of(host.name) if n != "lo"]
         for name in names:
             netns.link_up(ns, name)
-        rec = self.record.host(host.name)
-        rec.addresses = [f"{a.ifname} {a.cidr}" for a in host.addresses]
-        rec.interfaces = names
+        self.record.host(host.name).interfaces = names
+        self._save()
+
+    def _add_addresses(self, host: Host) -> None:
+        # Only once both ends of every link are up: an IPv6 address added before link-up loses
+        # the first neighbour solicitation sent to it (the first packet waits 1 s).
+        for addr in host.addresses:
+            netns.add_address(self.ns(host.name), addr)
+        self.record.host(host.name).addresses = [f"{a.ifname} {a.cidr}" for a in host.addresses]
         self._save()
 
     # -- what tests use ---------------------------------------------------------------------
@@ -228,8 +248,11 @@ class Lab:
     def addr(self, host: str, family: FamilyArg, ifname: Optional[str] = None) -> str:
         """The host's first static address of ``family`` (``ipv4``/``ipv6`` or 4/6), no length."""
         self.ns(host)
-        found = [a for a in self.scenario.host(host).addresses_of(family, ifname)
-                 if not a.ip.startswith("fe80:")]
+        found = [
+            a
+            for a in self.scenario.host(host).addresses_of(family, ifname)
+            if not a.ip.startswith("fe80:")
+        ]
         if not found:
             raise LabError(f"host {host!r} has no {normalize_family(family)} address")
         return found[0].ip
@@ -244,8 +267,9 @@ class Lab:
         input: Optional[str] = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``argv`` inside the host (``ip netns exec``); text output captured."""
-        return netns.run(netns.exec_argv(self.ns(host), argv), check=check, timeout=timeout,
-                         input=input)
+        return netns.run(
+            netns.exec_argv(self.ns(host), argv), check=check, timeout=timeout, input=input
+        )
 
     def popen(
         self,
@@ -293,9 +317,13 @@ class Lab:
         address: str,
         port: int,
         v6only: Optional[bool] = None,
+        name: str = "",
     ) -> listeners.RunningListener:
-        """Start a listener and return once it is bound; teardown stops it."""
-        lst = Listener(proto, address, port, v6only)
+        """Start a listener and return once it is bound; teardown stops it.
+
+        ``name`` sets the process name (comm); ``port`` 0 takes an ephemeral port.
+        """
+        lst = Listener(proto, address, port, v6only, name)
         proc, bound = listeners.start(self.ns(host), host, lst)
         self._track(host, proc, "listener", lst=lst, port=bound)
         running = listeners.RunningListener(host, lst, bound, proc.pid)
@@ -361,18 +389,21 @@ class Lab:
     ) -> None:
         self._children[proc.pid] = proc
         inode = self.record.host(host).netns_inode or 0
-        self.record.processes.append(state.ProcessRecord(
-            pid=proc.pid,
-            starttime=state.process_starttime(proc.pid) or 0,
-            host=host,
-            netns_inode=inode,
-            kind=kind,
-            proto=lst.proto if lst else None,
-            address=lst.address if lst else None,
-            port=port,
-            v6only=lst.v6only if lst else None,
-            argv=argv or [],
-        ))
+        self.record.processes.append(
+            state.ProcessRecord(
+                pid=proc.pid,
+                starttime=state.process_starttime(proc.pid) or 0,
+                host=host,
+                netns_inode=inode,
+                kind=kind,
+                proto=lst.proto if lst else None,
+                address=lst.address if lst else None,
+                port=port,
+                v6only=lst.v6only if lst else None,
+                name=lst.name if lst else "",
+                argv=argv or [],
+            )
+        )
         self._save()
 
 

@@ -8,6 +8,7 @@ dual-stack socket shows IPv4 clients as ``::ffff:a.b.c.d``. A listener is ready 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
@@ -20,13 +21,17 @@ from typing import Literal
 from v6gap.errors import LabError
 from v6gap.lab.netns import exec_argv
 from v6gap.lab.scenario import Listener
+from v6gap.lab.state import process_starttime
 
 READY_TIMEOUT = 10.0
 
-# Runs under `python3 -I -S -c`; argv: proto address port v6only(1/0/-) tag
+# Runs under `python3 -I -S -c`; argv: proto address port v6only(1/0/-) tag [comm]
 LISTENER_SCRIPT = r"""
 import os, socket, sys
 proto, addr, port, v6only, tag = sys.argv[1:6]
+if len(sys.argv) > 6:
+    with open("/proc/self/comm", "w") as fh:
+        fh.write(sys.argv[6])
 try:
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
@@ -74,7 +79,8 @@ class RunningListener:
 def listener_argv(ns: str, host: str, lst: Listener) -> list[str]:
     v6only = "-" if lst.v6only is None else str(int(lst.v6only))
     script = [sys.executable, "-I", "-S", "-c", LISTENER_SCRIPT]
-    return exec_argv(ns, [*script, lst.proto, lst.address, str(lst.port), v6only, host])
+    comm = [lst.name] if lst.name else []
+    return exec_argv(ns, [*script, lst.proto, lst.address, str(lst.port), v6only, host, *comm])
 
 
 def start(ns: str, host: str, lst: Listener) -> tuple[subprocess.Popen[bytes], int]:
@@ -131,8 +137,6 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 3.0) -> None:
 
 def kill_pid(pid: int, timeout: float = 3.0) -> bool:
     """SIGTERM then SIGKILL a process that is not our child; True once it is gone."""
-    from v6gap.lab.state import process_starttime
-
     start = process_starttime(pid)
     if start is None:
         return True
@@ -143,6 +147,8 @@ def kill_pid(pid: int, timeout: float = 3.0) -> bool:
             return True
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)  # reap it when it is our own (detached) child
             if process_starttime(pid) != start:
                 return True
             time.sleep(0.02)

@@ -132,8 +132,22 @@ def ns_pids(ns: str) -> List[int]:
 def add_veth(ns_a: str, if_a: str, ns_b: str, if_b: str, mtu: Optional[int] = None) -> None:
     """A veth pair made inside ``ns_a`` with its peer born in ``ns_b``: never in the root."""
     extra = ["mtu", str(mtu)] if mtu else []
-    ip(ns_a, "link", "add", "name", if_a, *extra, "type", "veth",
-       "peer", "name", if_b, *extra, "netns", _lab_ns(ns_b))
+    ip(
+        ns_a,
+        "link",
+        "add",
+        "name",
+        if_a,
+        *extra,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        if_b,
+        *extra,
+        "netns",
+        _lab_ns(ns_b),
+    )
 
 
 def add_interface(ns: str, iface: Interface, where: str) -> None:
@@ -190,8 +204,10 @@ def set_netem(ns: str, ifname: str, loss: Optional[float], delay: Optional[float
         args += ["loss", f"{loss:g}%"]
     if delay is not None:
         args += ["delay", f"{delay:g}ms"]
-    proc = run(["tc", "-n", _lab_ns(ns), "qdisc", "add", "dev", ifname, "root", "netem", *args],
-               check=False)
+    proc = run(
+        ["tc", "-n", _lab_ns(ns), "qdisc", "add", "dev", ifname, "root", "netem", *args],
+        check=False,
+    )
     if proc.returncode != 0:
         detail = _first_line(proc.stderr)
         if "unknown" in detail.lower():
@@ -233,8 +249,18 @@ _PROBE_KINDS: Dict[str, List[str]] = {
     "bridge": ["type", "bridge"],
     "dummy": ["type", "dummy"],
     "ifb": ["type", "ifb"],
-    "vxlan": ["type", "vxlan", "id", "42", "local", "2001:db8::1", "remote", "2001:db8::2",
-              "dstport", "4789"],
+    "vxlan": [
+        "type",
+        "vxlan",
+        "id",
+        "42",
+        "local",
+        "2001:db8::1",
+        "remote",
+        "2001:db8::2",
+        "dstport",
+        "4789",
+    ],
     "macvlan": ["link", "p-base", "type", "macvlan", "mode", "bridge"],
     "ipvlan": ["link", "p-base", "type", "ipvlan", "mode", "l2"],
     "vlan": ["link", "p-base", "type", "vlan", "id", "5"],
@@ -242,8 +268,7 @@ _PROBE_KINDS: Dict[str, List[str]] = {
     "ipip": ["type", "ipip", "local", "192.0.2.1", "remote", "192.0.2.2"],
     "gre": ["type", "gre", "local", "192.0.2.1", "remote", "192.0.2.2"],
     "gretap": ["type", "gretap", "local", "192.0.2.1", "remote", "192.0.2.2"],
-    "ip6tnl": ["type", "ip6tnl", "mode", "ip6ip6", "local", "2001:db8::1",
-               "remote", "2001:db8::2"],
+    "ip6tnl": ["type", "ip6tnl", "mode", "ip6ip6", "local", "2001:db8::1", "remote", "2001:db8::2"],
     "ip6gre": ["type", "ip6gre", "local", "2001:db8::1", "remote", "2001:db8::2"],
     "vti": ["type", "vti", "local", "192.0.2.1", "remote", "192.0.2.2"],
     "vti6": ["type", "vti6", "local", "2001:db8::1", "remote", "2001:db8::2"],
@@ -256,7 +281,12 @@ _PROBE_KINDS: Dict[str, List[str]] = {
 
 @functools.lru_cache(maxsize=1)
 def probe_link_kinds() -> Dict[str, bool]:
-    """Which interface kinds this kernel can make, tried inside a throw-away namespace."""
+    """Which interface kinds this kernel can make, tried inside a throw-away namespace.
+
+    Key ``netem`` is the qdisc behind a link's loss/delay. Seen on the development VM (6.18, no
+    modules): veth, bridge, vxlan, macvlan, ifb, tun, tap; no sit, ipip, gre, ip6gre, ip6tnl,
+    vti, dummy, vlan, ipvlan, vrf, bond, wireguard, geneve, and no netem.
+    """
     require_prerequisites()
     ns = f"{NS_PREFIX}probe-{secrets.token_hex(3)}"
     result: Dict[str, bool] = {}
@@ -269,6 +299,8 @@ def probe_link_kinds() -> Dict[str, bool]:
         for kind in ("tun", "tap"):
             proc = ip(ns, "tuntap", "add", "dev", f"p-{kind}", "mode", kind, check=False)
             result[kind] = proc.returncode == 0
+        netem = ["tc", "-n", ns, "qdisc", "add", "dev", "p-base", "root", "netem", "delay", "1ms"]
+        result["netem"] = run(netem, check=False).returncode == 0
     finally:
         del_ns(ns)
     return result

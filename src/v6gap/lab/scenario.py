@@ -83,13 +83,15 @@ class Listener:
 
     ``v6only`` only applies to IPv6 sockets: ``True`` IPv6 only, ``False`` dual-stack (IPv4 clients
     appear as ``::ffff:a.b.c.d``), ``None`` the namespace's ``net.ipv6.bindv6only`` (0: dual-stack).
-    Port 0 takes an ephemeral port; the started listener reports the real one.
+    Port 0 takes an ephemeral port; the started listener reports the real one. ``name``, when
+    given, becomes the process name (``comm``, at most 15 characters) that audits show.
     """
 
     proto: Proto
     address: str  # "::", "0.0.0.0", "::1", or an address of the host
     port: int
     v6only: Optional[bool] = None
+    name: str = ""
 
     @property
     def family(self) -> Literal["ipv4", "ipv6"]:
@@ -98,7 +100,8 @@ class Listener:
     def label(self) -> str:
         addr = f"[{self.address}]" if self.family == "ipv6" else self.address
         extra = "" if self.v6only is None else (" v6only" if self.v6only else " dual-stack")
-        return f"{self.proto} {addr}:{self.port}{extra}"
+        named = f" ({self.name})" if self.name else ""
+        return f"{self.proto} {addr}:{self.port}{extra}{named}"
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ class Host:
     role: str = "host"
     addresses: Tuple[Address, ...] = ()
     routes: Tuple[Route, ...] = ()
-    sysctls: Mapping[str, str] = field(default_factory=dict)
+    sysctls: Mapping[str, Union[str, int]] = field(default_factory=dict)  # values become str
     files: Mapping[str, str] = field(default_factory=dict)
     listeners: Tuple[Listener, ...] = ()
     firewall: Optional[Firewall] = None
@@ -156,15 +159,13 @@ class Host:
         if self.forwarding:
             out["net.ipv4.ip_forward"] = "1"
             out["net.ipv6.conf.all.forwarding"] = "1"
-        out.update(self.sysctls)
+        out.update({k: str(v) for k, v in self.sysctls.items()})
         return out
 
     def addresses_of(self, family: FamilyArg, ifname: Optional[str] = None) -> Tuple[Address, ...]:
         fam = normalize_family(family)
         return tuple(
-            a
-            for a in self.addresses
-            if a.family == fam and (ifname is None or a.ifname == ifname)
+            a for a in self.addresses if a.family == fam and (ifname is None or a.ifname == ifname)
         )
 
 

@@ -22,10 +22,10 @@ SEG2 = segment(2)
 
 # The listeners of the basic server: one of each scope an audit must tell apart.
 SERVER_LISTENERS = (
-    Listener("tcp", "::", 22, v6only=False),  # dual-stack, like sshd
-    Listener("tcp", "0.0.0.0", 80),  # IPv4 only
-    Listener("tcp", "::", 8080, v6only=True),  # IPv6 only: EXP-02's case
-    Listener("udp", "::", 5353, v6only=False),  # dual-stack UDP
+    Listener("tcp", "::", 22, v6only=False, name="lab-ssh"),  # dual-stack, like sshd
+    Listener("tcp", "0.0.0.0", 80, name="lab-web"),  # IPv4 only
+    Listener("tcp", "::", 8080, v6only=True, name="lab-admin"),  # IPv6 only: EXP-02's case
+    Listener("udp", "::", 5353, v6only=False, name="lab-mdns"),  # dual-stack UDP
 )
 
 # IPv4 filtered, IPv6 wide open: the gap v6gap exists to find (FW-01, EXP-03).
@@ -78,6 +78,7 @@ def pair(a: str = "client", b: str = "server") -> Scenario:
 
 def routed() -> Scenario:
     """client - router - server over two segments, routed (forward path) in both families."""
+
     def routes_via(gw: Tuple[Address, Address], dest: Tuple[str, str]) -> Tuple[Route, Route]:
         return (Route(dest[0], gw[0].cidr.split("/")[0]), Route(dest[1], gw[1].cidr.split("/")[0]))
 
@@ -86,12 +87,24 @@ def routed() -> Scenario:
     return Scenario(
         "routed",
         hosts=(
-            Host("client", role="client", addresses=SEG1.addresses("eth0", 10),
-                 routes=routes_via(SEG1.addresses("eth0", 1), net2)),
-            Host("router", role="router", forwarding=True,
-                 addresses=SEG1.addresses("eth0", 1) + SEG2.addresses("eth1", 1)),
-            Host("server", role="server", addresses=SEG2.addresses("eth0", 10),
-                 routes=routes_via(SEG2.addresses("eth0", 1), net1)),
+            Host(
+                "client",
+                role="client",
+                addresses=SEG1.addresses("eth0", 10),
+                routes=routes_via(SEG1.addresses("eth0", 1), net2),
+            ),
+            Host(
+                "router",
+                role="router",
+                forwarding=True,
+                addresses=SEG1.addresses("eth0", 1) + SEG2.addresses("eth1", 1),
+            ),
+            Host(
+                "server",
+                role="server",
+                addresses=SEG2.addresses("eth0", 10),
+                routes=routes_via(SEG2.addresses("eth0", 1), net1),
+            ),
         ),
         links=(Link("client", "router"), Link("router", "server")),
         description=routed.__doc__ or "",
@@ -126,7 +139,12 @@ def _tunnel_args(kind: str) -> Tuple[str, ...]:
 
 
 def tunnel(kind: str = "vxlan") -> Scenario:
-    """pair, the server with a 6to4 address (2002:c000:201::1/48) and a tunnel interface tun6."""
+    """pair, the server with a 6to4 address (2002:c000:201::1/48) and a tunnel interface tun6.
+
+    ``kind`` is one of sit, ipip, gre, ip6tnl, ip6gre, vxlan; the kernel decides which exist
+    (``v6gap lab kinds``). The default, vxlan, is the one IPv6-capable tunnel the development
+    kernel has; building an absent kind fails with a ``LabError`` naming the kinds present.
+    """
     base = pair()
     six_to_four = Address("eth0", "2002:c000:201::1/48")
     return Scenario(

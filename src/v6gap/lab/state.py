@@ -30,6 +30,7 @@ class ProcessRecord(msgspec.Struct, kw_only=True):
     address: Optional[str] = None
     port: Optional[int] = None
     v6only: Optional[bool] = None
+    name: str = ""
     argv: List[str] = []
 
 
@@ -111,6 +112,8 @@ def list_records(state_dir: str = STATE_DIR) -> List[str]:
         names = os.listdir(state_dir)
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise LabError(f"cannot read {state_dir}: {exc.strerror} (run as root)") from None
     return sorted(os.path.join(state_dir, n) for n in names if n.endswith(".json"))
 
 

@@ -62,6 +62,7 @@ def teardown_record(
     children = children or {}
 
     for proc in list(record.processes):
+
         def kill(proc: state.ProcessRecord = proc) -> None:
             child = children.pop(proc.pid, None)
             if child is not None:
@@ -75,9 +76,13 @@ def teardown_record(
         _step(report, kill)
 
     for host in record.hosts:
+
         def remove_ns(host: state.HostRecord = host) -> None:
-            if host.netns_inode is None or netns.ns_inode(host.ns) != host.netns_inode:
-                return  # never made, already gone, or not ours
+            current = netns.ns_inode(host.ns)
+            if current is None or (host.netns_inode is not None and current != host.netns_inode):
+                return  # gone, or made again by someone else since
+            # an unrecorded inode: interrupted between `ip netns add` and the record; the name
+            # holds this lab's id, which `up` claimed before creating anything, so it is ours
             strays = netns.ns_pids(host.ns)
             netns.del_ns(host.ns)
             report.namespaces.append(host.ns)
@@ -125,6 +130,7 @@ def down_all(prefix: str = netns.NS_PREFIX, state_dir: str = state.STATE_DIR) ->
         if prefix == netns.NS_PREFIX or any(h.ns.startswith(prefix) for h in record.hosts):
             report.merge(teardown_record(record, state_dir=state_dir))
     for ns in netns.list_namespaces(prefix):
+
         def remove_leftover(ns: str = ns) -> None:
             strays = netns.ns_pids(ns)
             netns.del_ns(ns)
@@ -137,6 +143,7 @@ def down_all(prefix: str = netns.NS_PREFIX, state_dir: str = state.STATE_DIR) ->
 
         _step(report, remove_leftover)
     for path in netns.list_etc_dirs(prefix):
+
         def remove_dir(path: str = path) -> None:
             netns.remove_etc_dirs([path])
             report.etc_dirs.append(path)

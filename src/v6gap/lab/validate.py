@@ -36,6 +36,7 @@ KIND = re.compile(r"^[a-z0-9]{1,16}$")
 SYSCTL_KEY = re.compile(r"^net(\.[A-Za-z0-9_-]+)+$")
 PER_IF_SYSCTL = re.compile(r"^net\.ipv[46]\.(conf|neigh)\.([^.]+)\.")
 FILE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.+@-]*$")
+COMM = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
 SUFFIX = re.compile(r"^[a-z0-9]{1,12}$")
 WILDCARDS = {"::", "0.0.0.0", "::1", "127.0.0.1"}
 
@@ -213,8 +214,10 @@ def _validate_route(
         raise _fail(scenario, f"{where}: route to {dest} leaves the lab (allowed: {DOC_TEXT})")
     gw = _parse_ip(via)
     if gw is None or gw.version != net.version:
-        raise _fail(scenario, f"{where}: route to {dest}: gateway {via!r} is not an address "
-                    "of the same family")
+        raise _fail(
+            scenario,
+            f"{where}: route to {dest}: gateway {via!r} is not an address of the same family",
+        )
     if isinstance(gw, ipaddress.IPv6Address) and gw in LINK_LOCAL:
         if ifname is None:
             raise _fail(scenario, f"{where}: route to {dest} via link-local {via} needs ifname")
@@ -262,6 +265,8 @@ def _validate_listeners(scenario: Scenario, host: Host) -> None:
             )
         if not 0 <= lst.port <= 65535:
             raise _fail(scenario, f"{where}: listener port {lst.port} out of 0..65535")
+        if lst.name and not COMM.match(lst.name):
+            raise _fail(scenario, f"{where}: listener name {lst.name!r}: 1-15 plain characters")
         if lst.v6only is not None and family_of(lst.address) != "ipv6":
             raise _fail(scenario, f"{where}: v6only only applies to IPv6 listeners")
         key = (lst.proto, str(ip), lst.port)

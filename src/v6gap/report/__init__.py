@@ -28,6 +28,7 @@ def _assert_never(value: NoReturn) -> NoReturn:
 
 def render(report: Report, fmt: OutputFormat, *, color: bool = False) -> str:
     """``report`` in ``fmt``; ``color`` adds ANSI colours to the text format, and only there."""
+    fmt = OutputFormat(fmt)  # also takes the plain name ("json"); ValueError for unknown ones
     if fmt is OutputFormat.TEXT:
         from v6gap.report import text
 

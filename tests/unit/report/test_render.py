@@ -53,6 +53,13 @@ def test_colour_changes_nothing_but_the_escape_codes() -> None:
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
 
 
+def test_plain_format_names_are_accepted_and_unknown_ones_refused() -> None:
+    report = mixed_report()
+    assert render(report, "json") == render(report, OutputFormat.JSON)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="html"):
+        render(report, "html")  # type: ignore[arg-type]
+
+
 def test_assert_never_refuses_an_unknown_format() -> None:
     with pytest.raises(AssertionError, match="unhandled output format"):
         _assert_never("html")  # type: ignore[arg-type]

@@ -42,8 +42,7 @@ def judge_conf(
     if not bad:
         return passed(f"{key} is {want} on all, default and every interface", evidence)
     subjects = [
-        Subject(kind="sysctl", name=f"net.ipv6.conf.{v.scope}.{key}", value=v.value)
-        for v, _ in bad
+        Subject(kind="sysctl", name=f"net.ipv6.conf.{v.scope}.{key}", value=v.value) for v, _ in bad
     ]
     scopes = ", ".join(v.scope for v, _ in bad)
     reasons = "; ".join(f"{v.scope}: {why}" for v, why in bad)
@@ -55,7 +54,4 @@ def sysctl_fix(key: str, value: str, scopes: list[ConfValue], filename: str) -> 
     wanted = ["all", "default"] + [v.scope for v in scopes if v.scope not in ("all", "default")]
     lines = "\n".join(f"net.ipv6.conf.{s}.{key} = {value}" for s in wanted)
     sets = " ".join(f"net.ipv6.conf.{s}.{key}={value}" for s in wanted)
-    return (
-        f"cat <<'EOF' | sudo tee /etc/sysctl.d/{filename}\n{lines}\nEOF\n"
-        f"sudo sysctl -w {sets}"
-    )
+    return f"cat <<'EOF' | sudo tee /etc/sysctl.d/{filename}\n{lines}\nEOF\nsudo sysctl -w {sets}"

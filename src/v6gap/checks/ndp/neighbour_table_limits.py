@@ -68,8 +68,9 @@ def evaluate(ctx: Context) -> Result:
     if problems:
         return failed("; ".join(problems), subjects, evidence)
     if unset is None:
-        return unknown("the limits are consistent, but the boot configuration was not collected",
-                       evidence)
+        return unknown(
+            "the limits are consistent, but the boot configuration was not collected", evidence
+        )
     return passed(f"limits set at boot and consistent ({t1}/{t2}/{t3})", evidence)
 
 

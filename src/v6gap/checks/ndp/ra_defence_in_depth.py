@@ -67,8 +67,9 @@ def evaluate(ctx: Context) -> Result:
                 evidence.append(f"{v.describe(key)}; wanted {want}")
     if subjects:
         keys = sorted({s.name.rsplit(".", 1)[1] for s in subjects if s.name})
-        return failed(f"left open: {', '.join(keys)} ({len(subjects)} settings)", subjects,
-                      evidence)
+        return failed(
+            f"left open: {', '.join(keys)} ({len(subjects)} settings)", subjects, evidence
+        )
     if not_collected:
         return unknown(f"not collected: {', '.join(not_collected)}")
     return passed("every RA-related knob is closed on all, default and every interface")

@@ -88,8 +88,9 @@ def evaluate(ctx: Context) -> Result:
     files = [f.path for f in ctx.boot.files if not f.masked_by]
     read = f"boot configuration read: {', '.join(files) if files else 'no sysctl files'}"
     if subjects:
-        return failed(f"{len(subjects)} running values differ from boot", subjects,
-                      [*evidence, read])
+        return failed(
+            f"{len(subjects)} running values differ from boot", subjects, [*evidence, read]
+        )
     return passed("running values match what boot would set", [read])
 
 

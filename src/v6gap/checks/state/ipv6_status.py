@@ -30,7 +30,7 @@ def evaluate(ctx: Context) -> Result:
         evidence.append(f"running state not collected ({snap.missing('sysctl') or 'unknown'})")
     else:
         evidence.append("IPv6 is present in the running kernel (/proc/sys/net/ipv6 exists)")
-    built_in, why = ipv6_built_in(ctx)
+    _, why = ipv6_built_in(ctx)
     evidence.append(why)
     if not off:
         for v in ctx.conf("disable_ipv6", include_lo=True):

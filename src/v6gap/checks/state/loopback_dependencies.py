@@ -39,8 +39,10 @@ def _localhost_on_v6(ctx: Context) -> list[tuple[str, int]]:
     hits = []
     for number, raw in enumerate(hosts.text.splitlines(), start=1):
         fields = raw.split("#", 1)[0].split()
-        if len(fields) >= 2 and fields[0] in ("::1", "0:0:0:0:0:0:0:1") and (
-            "localhost" in fields[1:]
+        if (
+            len(fields) >= 2
+            and fields[0] in ("::1", "0:0:0:0:0:0:0:1")
+            and ("localhost" in fields[1:])
         ):
             hits.append((raw.strip(), number))
     return hits
@@ -64,8 +66,14 @@ def evaluate(ctx: Context) -> Result:
         on_lo6 = [s for s in snap.sockets if s.family == "ipv6" and s.address == "::1"]
         for s in on_lo6:
             subjects.append(
-                Subject(kind="port", family="ipv6", proto=s.proto, port=s.port,
-                        address="::1", process=s.process)
+                Subject(
+                    kind="port",
+                    family="ipv6",
+                    proto=s.proto,
+                    port=s.port,
+                    address="::1",
+                    process=s.process,
+                )
             )
             evidence.append(f"{s.proto} [::1]:{s.port} ({s.process or 'unknown process'})")
         if on_lo6:

@@ -11,8 +11,13 @@ from v6gap.checks.ndp import (
 )
 from v6gap.model import Status
 
-HARDENED = {"accept_ra": "0", "accept_redirects": "0", "accept_source_route": "0",
-            "forwarding": "0", "disable_ipv6": "0"}
+HARDENED = {
+    "accept_ra": "0",
+    "accept_redirects": "0",
+    "accept_source_route": "0",
+    "forwarding": "0",
+    "disable_ipv6": "0",
+}
 
 
 def _scopes(**overrides: dict[str, str]) -> dict[str, str]:
@@ -76,8 +81,9 @@ def test_accept_ra_on_interface_with_ipv6_disabled_is_harmless() -> None:
 
 
 def test_accept_ra_check_skips_slaac_host() -> None:
-    result = judge(router_advertisements_refused.CHECK, "slaac-host",
-                   sysctl=_scopes(eth0={"accept_ra": "1"}))
+    result = judge(
+        router_advertisements_refused.CHECK, "slaac-host", sysctl=_scopes(eth0={"accept_ra": "1"})
+    )
     assert result.status is Status.SKIP
 
 

@@ -1,0 +1,298 @@
+"""Firewall presence: does anything filter IPv4/IPv6 input and forward; does it default to deny?
+
+A deliberately small, honest summary of the raw rulesets in a snapshot (``nft -j list ruleset``
+and the ``*-save`` dumps), not the firewall engine: it never says which packets a ruleset
+accepts. Per family (ipv4, ipv6) and path (input, forward) it answers:
+
+* ``filtered``: some base chain on the path has policy drop, or can drop/reject a packet of
+  that family (a drop/reject rule in it, or in a chain it reaches by jump, goto or verdict map);
+* ``policy``: ``drop`` when some base chain's policy drops, else ``accept``;
+* ``final_deny`` / ``default_deny``: some base chain ends, for a packet no conditional rule
+  decided, in drop/reject (from an unconditional rule, or from its policy);
+* which rules drop a loopback source (``ip6 saddr ::1``) on that path (evidence only).
+
+And which tables exist per authority (nftables, iptables-nft, iptables-legacy).
+
+Limits, on purpose:
+
+* The input path is the ``input`` hook; the forward path the ``forward`` hook. A base chain on
+  ``prerouting`` or ``ingress`` counts for both only when it defaults to deny (policy drop or a
+  final unconditional drop): its targeted drops mostly concern other traffic (Docker's raw
+  PREROUTING drop guards containers, not the host's ports).
+* "Filtered" is any drop/reject at all: kube-proxy's reject of a service without endpoints counts,
+  although it filters almost nothing. Whether a given port is reachable needs the engine.
+* Conditions are not evaluated, only told apart from unconditional rules. A rule's family is taken
+  from its table (ip, ip6, inet) and its matches (``meta nfproto``, ``ip …``/``ip6 …`` payload,
+  ``meta l4proto icmp``/``ipv6-icmp``); anything unrecognised is a condition matching both.
+* Opaque iptables-nft ``xt`` matches are conditions (``comment`` excepted); ``xt`` REJECT is a
+  reject. The ``*-save`` dump of the nf_tables backend is only read when ``nft -j`` is missing.
+* Bridge and arp families are ignored.
+
+Missing data is never "no firewall": a negative answer needs every authority that could hold
+rules for the family to have been read (nftables; iptables-legacy, or its kernel module shown
+absent). Otherwise the answer is ``None`` (unknown) with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Optional, Sequence
+
+from v6gap.analysis.firewall_presence import _iptables, _nft
+from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, hook_facts
+from v6gap.model import Snapshot
+
+Family = Literal["ipv4", "ipv6"]
+Path = Literal["input", "forward"]
+
+EARLY_HOOKS = frozenset({"prerouting", "ingress"})  # before the routing decision: both paths
+NFT_SOURCE = "nft -j list ruleset"
+LEGACY_SAVES = {"ipv4": "iptables-legacy-save", "ipv6": "ip6tables-legacy-save"}
+LEGACY_MODULES = {"ipv4": "ip_tables", "ipv6": "ip6_tables"}
+MAX_EVIDENCE = 8  # per list, so one huge ruleset cannot drown a report
+FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
+
+
+@dataclass(frozen=True)
+class HookPresence:
+    """One family's input or forward path. ``None`` means unknown: ``unknown_reason`` says why."""
+
+    family: str
+    path: str
+    filtered: Optional[bool]
+    policy: Optional[str]  # "drop" or "accept"
+    final_deny: Optional[bool]
+    default_deny: Optional[bool]
+    evidence: tuple[str, ...]
+    unknown_reason: str = ""
+    loopback_drops: tuple[str, ...] = ()  # rules dropping a loopback source on this path
+
+    @property
+    def name(self) -> str:
+        return f"{FAMILY_NAMES.get(self.family, self.family)} {self.path}"
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    authority: str  # nftables, iptables-nft, iptables-legacy, iptables (backend unknown)
+    family: str  # nft family: ip, ip6, inet, netdev, bridge, arp
+    name: str
+    chains: tuple[str, ...]
+    rules: int
+    restrictive_policy: bool  # some base chain's policy is drop
+    source: str  # "nft -j list ruleset" or the save command
+
+    @property
+    def in_use(self) -> bool:
+        return self.rules > 0 or self.restrictive_policy
+
+    def describe(self) -> str:
+        policy = ", a drop policy" if self.restrictive_policy else ""
+        return (
+            f"{self.authority}: table {self.family} {self.name} ({self.rules} rules{policy}; "
+            f"from {self.source})"
+        )
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Whether one authority's rules were seen: read, or shown impossible, or not."""
+
+    part: str  # nftables, iptables-legacy IPv4, iptables-legacy IPv6
+    seen: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class FirewallPresence:
+    paths: tuple[HookPresence, ...]
+    tables: tuple[TableSummary, ...]
+    coverage: tuple[Coverage, ...]
+    problems: tuple[str, ...] = ()  # dumps that could not be read, and why
+
+    def path(self, family: Family, path: Path) -> HookPresence:
+        for found in self.paths:
+            if found.family == family and found.path == path:
+                return found
+        raise KeyError(f"{family} {path}")
+
+    def unseen(self, family: Optional[str] = None) -> list[str]:
+        """Why an authority's rules (for ``family``, or any) were not seen."""
+        return [
+            f"{c.part}: {c.detail}"
+            for c in self.coverage
+            if not c.seen and (family is None or c.part == "nftables" or _of(c.part, family))
+        ]
+
+    def seen(self, *parts: str) -> bool:
+        """Whether every named authority (``nftables``, ``iptables-legacy IPv6`` …) was seen."""
+        return all(any(c.part == p and c.seen for c in self.coverage) for p in parts)
+
+    def tables_of(self, *authorities: str) -> list[TableSummary]:
+        return [t for t in self.tables if t.authority in authorities]
+
+
+def _of(part: str, family: str) -> bool:
+    return part.endswith(FAMILY_NAMES[family])
+
+
+def _reason(snapshot: Snapshot, section: str) -> str:
+    return snapshot.unavailable.get(section, "not in the snapshot")
+
+
+def _module_absent(snapshot: Snapshot, module: str) -> Optional[str]:
+    """Evidence that ``module`` is neither loaded nor built in, so its tables cannot exist."""
+    loaded, builtin = snapshot.modules_loaded, snapshot.modules_builtin
+    if loaded is None or builtin is None or module in loaded or module in builtin:
+        return None
+    return f"kernel module {module} is neither loaded nor built in (modules.builtin)"
+
+
+@dataclass
+class _Gathered:
+    chains: dict[str, Chain] = field(default_factory=dict)
+    tables: list[TableSummary] = field(default_factory=list)
+    coverage: list[Coverage] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)  # command -> why it was not read
+
+
+def _gather_nft(snapshot: Snapshot, into: _Gathered) -> bool:
+    text = snapshot.firewall.nft_json
+    if text is None:
+        why = f"{NFT_SOURCE} not read ({_reason(snapshot, 'nft')})"
+        absent = _module_absent(snapshot, "nf_tables")
+        into.coverage.append(Coverage("nftables", absent is not None, absent or why))
+        return False
+    try:
+        view = _nft.read_nft(text)
+    except _nft.Unreadable as exc:
+        into.coverage.append(Coverage("nftables", False, f"{NFT_SOURCE} unreadable: {exc}"))
+        return False
+    into.chains.update(view.chains)
+    for t in view.tables:
+        into.tables.append(
+            TableSummary(
+                t.authority,
+                t.family,
+                t.name,
+                tuple(t.chains),
+                t.rules,
+                t.restrictive_policy,
+                NFT_SOURCE,
+            )
+        )
+    into.coverage.append(Coverage("nftables", True, f"read from {NFT_SOURCE}"))
+    return True
+
+
+def _gather_saves(snapshot: Snapshot, nft_read: bool, into: _Gathered) -> None:
+    legacy_seen: dict[str, str] = {}
+    for command in sorted(snapshot.firewall.saves):
+        text = snapshot.firewall.saves[command]
+        family = _iptables.save_family(command)
+        backend = _iptables.save_backend(command, text)
+        if backend == "nf_tables" and nft_read:
+            continue  # the same chains, already read (with their handles) from nft -j
+        try:
+            view = _iptables.read_save(command, text)
+        except _iptables.Unreadable as exc:
+            into.problems[command] = f"{command} unreadable: {exc}"
+            continue
+        if backend == "legacy":
+            legacy_seen.setdefault(family, f"read from {command}")
+        authority = {"legacy": "iptables-legacy", "nf_tables": "iptables-nft"}.get(
+            backend or "", "iptables"
+        )
+        into.chains.update(view.chains)
+        nft_family = "ip6" if family == "ipv6" else "ip"
+        for t in view.tables:
+            into.tables.append(
+                TableSummary(
+                    authority,
+                    nft_family,
+                    t.name,
+                    tuple(t.chains),
+                    t.rules,
+                    t.restrictive_policy,
+                    command,
+                )
+            )
+    for family, command in LEGACY_SAVES.items():
+        part = f"iptables-legacy {FAMILY_NAMES[family]}"
+        if family in legacy_seen:
+            into.coverage.append(Coverage(part, True, legacy_seen[family]))
+            continue
+        absent = _module_absent(snapshot, LEGACY_MODULES[family])
+        why = (
+            absent
+            or into.problems.get(command)
+            or (f"{command} not read ({_reason(snapshot, command)})")
+        )
+        into.coverage.append(Coverage(part, absent is not None, why))
+
+
+def _capped(lines: Sequence[str]) -> list[str]:
+    lines = list(lines)
+    if len(lines) <= MAX_EVIDENCE:
+        return lines
+    return [*lines[:MAX_EVIDENCE], f"… and {len(lines) - MAX_EVIDENCE} more"]
+
+
+def _decide(found: bool, unseen: list[str]) -> Optional[bool]:
+    if found:
+        return True
+    return None if unseen else False
+
+
+def _path(
+    family: str, path: str, facts: HookFacts, seen: list[str], unseen: list[str]
+) -> HookPresence:
+    label = f"{FAMILY_NAMES[family]} {path}"
+    evidence: list[str] = [f"{label}: rules {'; '.join(seen)}"] if seen else []
+    if facts.base_chains:
+        evidence += [f"{label} base chain: {c}" for c in _capped(facts.base_chains)]
+    else:
+        evidence.append(f"{label}: no base chain seen on hooks {path}, prerouting, ingress")
+    evidence += [f"{label} filtered by {w}" for w in _capped(facts.filtered_by)]
+    evidence += [f"{label} defaults to deny: {w}" for w in _capped(facts.default_deny)]
+    evidence += [f"{label} default not decided: {w}" for w in _capped(facts.default_unknown)]
+    evidence += [f"not seen: {u}" for u in unseen]
+    default_unseen = unseen + list(facts.default_unknown)
+    policy: Optional[str] = "drop" if facts.policy_drop else (None if unseen else "accept")
+    return HookPresence(
+        family=family,
+        path=path,
+        filtered=_decide(bool(facts.filtered_by), unseen),
+        policy=policy,
+        final_deny=_decide(bool(facts.final_deny), default_unseen),
+        default_deny=_decide(bool(facts.default_deny), default_unseen),
+        evidence=tuple(evidence),
+        unknown_reason="; ".join(default_unseen),
+        loopback_drops=tuple(_capped(facts.loopback_drops)),
+    )
+
+
+def firewall_presence(snapshot: Snapshot) -> FirewallPresence:
+    """Summarise the snapshot's rulesets per family and path (pure; never raises on bad input)."""
+    gathered = _Gathered()
+    nft_read = _gather_nft(snapshot, gathered)
+    _gather_saves(snapshot, nft_read, gathered)
+    presence = FirewallPresence(
+        (), tuple(gathered.tables), tuple(gathered.coverage), tuple(gathered.problems.values())
+    )
+    paths = []
+    for family in ("ipv4", "ipv6"):
+        unseen = presence.unseen(family)
+        seen = [
+            f"{c.part} {c.detail}"
+            for c in presence.coverage
+            if c.seen and (c.part == "nftables" or _of(c.part, family))
+        ]
+        for path in ("input", "forward"):
+            facts = hook_facts(gathered.chains, family, path, EARLY_HOOKS)
+            found = _path(family, path, facts, seen, unseen)
+            if gathered.problems:
+                problems = tuple(f"not read: {p}" for p in gathered.problems.values())
+                found = replace(found, evidence=found.evidence + problems)
+            paths.append(found)
+    return FirewallPresence(tuple(paths), presence.tables, presence.coverage, presence.problems)

@@ -1,0 +1,112 @@
+"""The FW checks that need the firewall engine (v6gap issue 4): real metadata, ``unknown`` for now.
+
+Each has its final id, title, severity, profiles, seed section and remediation, so that only
+``evaluate`` changes when the engine lands (one module per check then, as for the others).
+"""
+
+from __future__ import annotations
+
+from v6gap.checks.base import Check, CheckMeta, Result, unknown
+from v6gap.checks.context import Context
+from v6gap.model import Severity
+
+ENGINE_REASON = "needs the firewall engine (v6gap issue 4), not built yet"
+OPTION_2 = "Option 2: Dual-Stack nftables Firewall"
+
+
+def awaiting_engine(ctx: Context) -> Result:
+    return unknown(ENGINE_REASON)
+
+
+METAS = (
+    CheckMeta(
+        id="V6G-FW-03",
+        title="IPv6 accepts nothing that IPv4 refuses (parity)",
+        severity=Severity.CRITICAL,
+        seed="Firewall gaps",
+        remediation=(
+            "Refuse over IPv6 what IPv4 refuses: mirror each IPv4 restriction in ip6tables, or "
+            "move both families into one inet table (nft) so each rule covers both"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-04",
+        title="Essential ICMPv6 is accepted",
+        severity=Severity.HIGH,
+        seed="Failure Modes",
+        remediation=(
+            "sudo nft add rule inet filter input icmpv6 type { destination-unreachable, "
+            "packet-too-big, time-exceeded, parameter-problem, nd-neighbor-solicit, "
+            "nd-neighbor-advert } accept\n"
+            "# hosts that take RAs also: icmpv6 type { nd-router-solicit, nd-router-advert } "
+            "ip6 saddr fe80::/10 ip6 hoplimit 255 accept\n"
+            "# the rule must come before any drop of ICMPv6 (nft insert rule … to put it first)"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-05",
+        title="MLD from link-local sources is accepted",
+        severity=Severity.LOW,
+        seed=OPTION_2,
+        remediation=(
+            "sudo nft add rule inet filter input ip6 saddr fe80::/10 icmpv6 type "
+            "{ mld-listener-query, mld-listener-report, mld-listener-done, "
+            "mld2-listener-report } accept"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-06",
+        title="Echo rate limits take effect",
+        severity=Severity.MEDIUM,
+        seed=OPTION_2,
+        remediation=(
+            "Remove the unlimited accept of echo-request that comes first (or move the "
+            "rate-limited rule above it): nft -a list chain inet filter input shows the handles; "
+            "sudo nft delete rule inet filter input handle N"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-07",
+        title="No shadowed rules",
+        severity=Severity.MEDIUM,
+        seed=OPTION_2,
+        remediation=(
+            "Delete or reorder each rule that earlier rules always pre-empt: nft -a list ruleset "
+            "shows the handles; sudo nft delete rule FAMILY TABLE CHAIN handle N"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-08",
+        title="No unreachable chains",
+        severity=Severity.MEDIUM,
+        seed="NDP Security: RA Guard and Neighbor Table Limits",
+        remediation=(
+            "Jump to the chain from a base chain, before anything accepts what it guards, e.g. "
+            "sudo nft insert rule inet filter input icmpv6 type nd-router-advert jump ra_guard; "
+            "or delete it: sudo nft delete chain inet filter ra_guard"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-09",
+        title="ICMPv6 is matched with meta l4proto",
+        severity=Severity.LOW,
+        seed=OPTION_2,
+        remediation=(
+            "Replace 'ip6 nexthdr icmpv6 icmpv6 type X' with 'meta l4proto ipv6-icmp icmpv6 type "
+            "X' (or just 'icmpv6 type X'): nexthdr is only the first header, so packets with "
+            "extension headers slip past"
+        ),
+    ),
+    CheckMeta(
+        id="V6G-FW-11",
+        title="Dropped IPv6 packets are logged with a rate limit",
+        severity=Severity.LOW,
+        seed=OPTION_2,
+        remediation=(
+            "Before the final drop: sudo nft add rule inet filter input limit rate 5/minute "
+            'burst 10 packets log prefix "nft-drop: " level info'
+        ),
+    ),
+)
+
+CHECKS = tuple(Check(meta, awaiting_engine) for meta in METAS)

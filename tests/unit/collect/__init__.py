@@ -1,0 +1,1 @@
+"""Tests for v6gap.collect."""
