@@ -127,7 +127,10 @@ class Context:
         if self.is_image:
             from v6gap.analysis.kernel_defaults import boot_value
 
-            value, source = boot_value(self.boot, dotted)
+            try:
+                value, source = boot_value(self.boot, dotted)
+            except KeyError:
+                return None  # neither a file nor a known kernel default sets it
             return ConfValue(scope, value, source)
         running = self.snapshot.sysctl.get(dotted)
         return None if running is None else ConfValue(scope, running, "running")
@@ -137,6 +140,9 @@ class Context:
         if self.is_image:
             from v6gap.analysis.kernel_defaults import boot_value
 
-            return boot_value(self.boot, dotted)
+            try:
+                return boot_value(self.boot, dotted)
+            except KeyError:
+                return None
         running = self.snapshot.sysctl.get(dotted)
         return None if running is None else (running, "running")

@@ -12,7 +12,7 @@ from v6gap.checks.context import Context
 class Persisted:
     """Boot configuration that turns IPv6 off, with the evidence lines that say so."""
 
-    effective: bool
+    effective: Optional[bool]  # None: only a module option that counts if IPv6 is a module
     evidence: tuple[str, ...]
 
 
@@ -37,6 +37,7 @@ def persisted_off(ctx: Context) -> Persisted:
 
     evidence: list[str] = []
     effective = False
+    module_option_undecided = False
     found = boot_cmdline_ipv6_disable(ctx.snapshot)
     if found:
         evidence.append(f"ipv6.disable={found[0]} in {found[1]}")
@@ -44,9 +45,8 @@ def persisted_off(ctx: Context) -> Persisted:
     option = ctx.modprobe.option("ipv6", "disable")
     if option is not None:
         built_in, why = ipv6_built_in(ctx)
-        value = option.text.split("disable=", 1)[-1].split()[0] if "disable=" in option.text else ""
-        where = f"{option.path}:{option.line} {option.text.strip()}"
-        if value != "1":
+        where = option.describe()
+        if ctx.modprobe.option_value("ipv6", "disable") != "1":
             evidence.append(f"{where} (does not disable)")
         elif built_in is False:
             evidence.append(f"{where}: effective, {why}")
@@ -55,6 +55,10 @@ def persisted_off(ctx: Context) -> Persisted:
             evidence.append(f"{where}: NO effect, {why}; use ipv6.disable=1 or the sysctls")
         else:
             evidence.append(f"{where}: effective only if IPv6 is a module; {why}")
+            module_option_undecided = True
+    ignored = ctx.modprobe.ignored_option("ipv6", "disable")
+    if ignored is not None:
+        evidence.append(f"{ignored.describe()}: NO effect, kmod does not read this file")
     sysctl_off = True
     for scope in ("all", "default"):
         key = f"net.ipv6.conf.{scope}.disable_ipv6"
@@ -65,4 +69,6 @@ def persisted_off(ctx: Context) -> Persisted:
         else:
             evidence.append(ctx.boot.describe(hit))
             sysctl_off = sysctl_off and hit.value.strip() == "1"
-    return Persisted(effective or sysctl_off, tuple(evidence))
+    if effective or sysctl_off:
+        return Persisted(True, tuple(evidence))
+    return Persisted(None if module_option_undecided else False, tuple(evidence))

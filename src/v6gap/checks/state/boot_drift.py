@@ -76,7 +76,10 @@ def evaluate(ctx: Context) -> Result:
         running = ctx.snapshot.sysctl.get(dotted)
         if running is None:
             continue
-        boot, source = boot_value(ctx.boot, dotted)
+        try:
+            boot, source = boot_value(ctx.boot, dotted)
+        except KeyError:
+            continue  # no file sets it and the kernel default is not on record
         if _same(running, boot):
             continue
         subjects.append(Subject(kind="sysctl", name=dotted, value=running))
@@ -85,7 +88,7 @@ def evaluate(ctx: Context) -> Result:
     if cmdline_drift:
         subjects.append(Subject(kind="cmdline", name="ipv6.disable"))
         evidence.append(cmdline_drift)
-    files = [f.path for f in ctx.boot.files if not f.masked_by]
+    files = [f.path for f in ctx.boot.files if f.applied]
     read = f"boot configuration read: {', '.join(files) if files else 'no sysctl files'}"
     if subjects:
         return failed(

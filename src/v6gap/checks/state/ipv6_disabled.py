@@ -61,11 +61,17 @@ def evaluate(ctx: Context) -> Result:
             evidence.extend(f"{name}: {a.address}/{a.prefixlen}" for name, a in addresses)
     persisted = persisted_off(ctx)
     evidence.extend(persisted.evidence)
-    if not persisted.effective:
+    if persisted.effective is False:
         problems.append("not persisted: nothing in the boot configuration turns IPv6 off")
         subjects.append(Subject(kind="file", name="boot configuration"))
     if problems:
         return failed("; ".join(problems), subjects, evidence)
+    if persisted.effective is None:
+        return unknown(
+            "IPv6 is off only through 'options ipv6 disable=1', which works only when IPv6 is a "
+            "module; could not tell whether this kernel builds it in",
+            evidence,
+        )
     return passed("IPv6 is off on every interface and stays off after a reboot", evidence)
 
 
