@@ -24,6 +24,12 @@ MAX_COUNTS = {
 }
 
 
+class _Header(msgspec.Struct):
+    """Read first, so a file of another version gets that message, not a field-by-field one."""
+
+    schema: str
+
+
 def from_data(data: Any, origin: str) -> Snapshot:
     """A Snapshot from plain data (a collector's dict or decoded JSON); InputError when invalid."""
     if not isinstance(data, dict):
@@ -51,15 +57,18 @@ def load(path: str) -> Snapshot:
     except OSError as exc:
         raise InputError(f"{path}: cannot read snapshot: {exc.strerror or exc}") from None
     try:
+        schema = msgspec.json.decode(raw, type=_Header).schema
+        if schema != SNAPSHOT_SCHEMA:
+            raise InputError(
+                f"{path}: unsupported snapshot schema {schema!r} (want {SNAPSHOT_SCHEMA})"
+            )
         snapshot = msgspec.json.decode(raw, type=Snapshot)
     except msgspec.ValidationError as exc:
         raise InputError(f"{path}: invalid snapshot: {exc}") from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{path}: not valid JSON: {exc}") from None
-    if snapshot.schema != SNAPSHOT_SCHEMA:
-        raise InputError(
-            f"{path}: unsupported snapshot schema {snapshot.schema!r} (want {SNAPSHOT_SCHEMA})"
-        )
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON: nested too deeply") from None
     _check_bounds(snapshot, path)
     return snapshot
 
