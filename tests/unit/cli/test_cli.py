@@ -173,6 +173,7 @@ def test_counts_are_bounded(capsys: Any, tmp_path: Path) -> None:
 def test_bad_arguments_are_one_line_exit_2(capsys: Any, argv: list[str], message: str) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2, err
+    assert out == ""
     assert err.count("\n") == 1, err
     assert message in err
     assert "Traceback" not in err

@@ -13,13 +13,12 @@ Which ports a ruleset accepts is the firewall engine's question (not built yet).
 
 from __future__ import annotations
 
-from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
+from v6gap.checks.base import Check, CheckMeta, Result, passed, unknown
 from v6gap.checks.context import Context
 from v6gap.checks.exp._listeners import (
     describe,
     network_facing_v6,
     sockets_missing,
-    subject,
 )
 from v6gap.checks.fw._fixes import ipv6_input_fix
 from v6gap.model import Severity
@@ -53,13 +52,13 @@ def evaluate(ctx: Context) -> Result:
             evidence,
         )
     if v6.filtered is False and v4.default_deny is True:
-        return failed(
-            f"nothing filters IPv6 input while IPv4 input defaults to deny: {len(exposed)} "
-            "listener(s) are reachable over IPv6; over IPv4 each is refused unless an accept "
-            "rule lets it in (per-port answer " + ENGINE + ")",
-            [subject(s) for s in exposed],
+        # Every one of them is reachable over IPv6; which ones IPv4 refuses depends on its
+        # accept rules. Naming them all as refused over IPv4 would be a claim we cannot prove.
+        return unknown(
+            f"nothing filters IPv6 input, so {len(exposed)} listener(s) are reachable over "
+            "IPv6; IPv4 input defaults to deny, and which of these ports it refuses "
+            + ENGINE,
             evidence,
-            ipv6_input_fix(ctx.firewall),
         )
     if v6.filtered is None or v4.filtered is None:
         why = v6.unknown_reason if v6.filtered is None else v4.unknown_reason
