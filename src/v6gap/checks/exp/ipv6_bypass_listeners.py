@@ -56,8 +56,7 @@ def evaluate(ctx: Context) -> Result:
         # accept rules. Naming them all as refused over IPv4 would be a claim we cannot prove.
         return unknown(
             f"nothing filters IPv6 input, so {len(exposed)} listener(s) are reachable over "
-            "IPv6; IPv4 input defaults to deny, and which of these ports it refuses "
-            + ENGINE,
+            "IPv6; IPv4 input defaults to deny, and which of these ports it refuses " + ENGINE,
             evidence,
         )
     if v6.filtered is None or v4.filtered is None:
