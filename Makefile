@@ -23,8 +23,8 @@ system-deps:
 	scripts/install-system-deps.sh
 
 lint: $(VENV)/.test-deps
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 
 unit: $(VENV)/.test-deps

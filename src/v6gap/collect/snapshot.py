@@ -101,9 +101,9 @@ def collect_netns(name: str, version: str) -> Dict[str, Any]:
         os.close(read_fd)
         code = 0
         try:
-            from pyroute2 import netns
+            from v6gap.collect.netns import enter
 
-            netns.setns(name, flags=0)  # flags=0: never create a missing namespace
+            enter(name)
             etc = f"/etc/netns/{name}"
             snap = _header("netns", name, version)
             snap["netns"] = name

@@ -54,7 +54,9 @@ def evaluate(ctx: Context) -> Result:
         problems.append(f"inconsistent: gc_thresh1 {t1} < gc_thresh2 {t2} < gc_thresh3 {t3} fails")
         subjects.append(Subject(kind="sysctl", name=PREFIX + "gc_thresh*", value=f"{t1}/{t2}/{t3}"))
     in_use = sum(1 for n in ctx.snapshot.neighbours if n.family == "ipv6")
-    if not ctx.is_image:
+    if not ctx.is_image and ctx.snapshot.missing("neighbours"):
+        evidence.append(f"neighbours in use not read ({ctx.snapshot.missing('neighbours')})")
+    elif not ctx.is_image:
         evidence.append(f"{in_use} IPv6 neighbour entries in use")
         if in_use >= t3:
             problems.append(f"{in_use} neighbours in use reach gc_thresh3 {t3}")
@@ -67,6 +69,10 @@ def evaluate(ctx: Context) -> Result:
         subjects.extend(Subject(kind="sysctl", name=PREFIX + k) for k in unset)
     if problems:
         return failed("; ".join(problems), subjects, evidence)
+    if not ctx.is_image and ctx.snapshot.missing("neighbours"):
+        return unknown(
+            "the limits are consistent, but the neighbours in use were not read", evidence
+        )
     if unset is None:
         return unknown(
             "the limits are consistent, but the boot configuration was not collected", evidence

@@ -53,14 +53,18 @@ def evaluate(ctx: Context) -> Result:
     subjects: list[Subject] = []
     evidence: list[str] = []
     not_collected: list[str] = []
+    seen: list[str] = []
     for key, (want, is_bad) in WANTED.items():
         values = ctx.conf(key)
         if not values:
             not_collected.append(key)
             continue
         for v in values:
+            seen.append(v.describe(key))
             n = v.as_int
-            if n is None or is_bad(n):
+            if n is None:
+                not_collected.append(f"{key} on {v.scope} (not a number: {v.value!r})")
+            elif is_bad(n):
                 subjects.append(
                     Subject(kind="sysctl", name=f"net.ipv6.conf.{v.scope}.{key}", value=v.value)
                 )
@@ -72,7 +76,7 @@ def evaluate(ctx: Context) -> Result:
         )
     if not_collected:
         return unknown(f"not collected: {', '.join(not_collected)}")
-    return passed("every RA-related knob is closed on all, default and every interface")
+    return passed("every RA-related knob is closed on all, default and every interface", seen)
 
 
 CHECK = Check(META, evaluate)

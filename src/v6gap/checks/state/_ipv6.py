@@ -59,10 +59,20 @@ def persisted_off(ctx: Context) -> Persisted:
     ignored = ctx.modprobe.ignored_option("ipv6", "disable")
     if ignored is not None:
         evidence.append(f"{ignored.describe()}: NO effect, kmod does not read this file")
+    from v6gap.analysis.boot_cmdline import effective_boot_params
+
+    params = effective_boot_params(ctx.snapshot)
+    if params.get("ipv6.disable_ipv6") == "1":
+        evidence.append("ipv6.disable_ipv6=1 on the boot command line: every interface starts off")
+        effective = True
     sysctl_off = True
     for scope in ("all", "default"):
         key = f"net.ipv6.conf.{scope}.disable_ipv6"
         hit = ctx.boot.lookup(key)
+        if scope == "default":  # writing all.disable_ipv6 also sets default: the later wins
+            spread = ctx.boot.lookup("net.ipv6.conf.all.disable_ipv6")
+            present = [h for h in (hit, spread) if h is not None]
+            hit = max(present, key=lambda a: a.order) if present else None
         if hit is None:
             sysctl_off = False
             evidence.append(f"no boot configuration file sets {key}")

@@ -43,6 +43,7 @@ META = CheckMeta(
         "Persist the running value in /etc/sysctl.d/ (or remove the file that sets the old one), "
         "then check with: sudo sysctl --system"
     ),
+    needs_ipv6=False,
 )
 
 
@@ -68,7 +69,10 @@ def evaluate(ctx: Context) -> Result:
     missing = ctx.snapshot.missing("sysctl", "files")
     if missing:
         return unknown(f"cannot compare running and boot values ({missing})")
+    from v6gap.analysis.boot_cmdline import effective_boot_params
     from v6gap.analysis.kernel_defaults import boot_value
+
+    params = effective_boot_params(ctx.snapshot)
 
     subjects: list[Subject] = []
     evidence: list[str] = []
@@ -77,19 +81,34 @@ def evaluate(ctx: Context) -> Result:
         if running is None:
             continue
         try:
-            boot, source = boot_value(ctx.boot, dotted)
+            boot, source = boot_value(ctx.boot, dotted, cmdline=params)
         except KeyError:
             continue  # no file sets it and the kernel default is not on record
         if _same(running, boot):
             continue
         subjects.append(Subject(kind="sysctl", name=dotted, value=running))
         evidence.append(f"{dotted}: running {running}, boot would set {boot} ({source})")
+    if ctx.snapshot.ipv6_proc is not False:
+        from v6gap.checks.state._ipv6 import ipv6_built_in
+
+        option = ctx.modprobe.option("ipv6", "disable")
+        if (
+            option is not None
+            and ctx.modprobe.option_value("ipv6", "disable") == "1"
+            and ipv6_built_in(ctx)[0] is False
+        ):
+            subjects.append(Subject(kind="modprobe", name="ipv6.disable", value="1"))
+            evidence.append(f"IPv6 is on now, next boot turns it off: {option.describe()}")
     cmdline_drift = _cmdline_drift(ctx)
     if cmdline_drift:
         subjects.append(Subject(kind="cmdline", name="ipv6.disable"))
         evidence.append(cmdline_drift)
     files = [f.path for f in ctx.boot.files if f.applied]
     read = f"boot configuration read: {', '.join(files) if files else 'no sysctl files'}"
+    if not subjects and ctx.boot.problems:
+        return unknown(
+            f"boot configuration partly unreadable: {'; '.join(ctx.boot.problems)}", [read]
+        )
     if subjects:
         return failed(
             f"{len(subjects)} running values differ from boot", subjects, [*evidence, read]
@@ -98,12 +117,19 @@ def evaluate(ctx: Context) -> Result:
 
 
 def _cmdline_drift(ctx: Context) -> Optional[str]:
-    from v6gap.analysis.boot_cmdline import boot_cmdline_ipv6_disable, parse_cmdline
+    from v6gap.analysis.boot_cmdline import (
+        boot_cmdline_ipv6_disable,
+        boot_cmdline_sources,
+        parse_cmdline,
+    )
 
     if ctx.snapshot.cmdline is None:
         return None
     running = parse_cmdline(ctx.snapshot.cmdline).get("ipv6.disable", "0")
     boot = boot_cmdline_ipv6_disable(ctx.snapshot)
+    sources = boot_cmdline_sources(ctx.snapshot)
+    if boot is None and sources and running != "0":
+        boot = ("0", f"not set by {sources[0].source}")
     if boot is None or _same(running, boot[0]):
         return None
     return f"ipv6.disable: running kernel has {running}, next boot gets {boot[0]} ({boot[1]})"

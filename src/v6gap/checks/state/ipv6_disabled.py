@@ -38,15 +38,25 @@ def evaluate(ctx: Context) -> Result:
     subjects: list[Subject] = []
     evidence: list[str] = []
     problems: list[str] = []
+    values = ctx.conf("disable_ipv6", include_lo=True)
+    if not any(v.scope == "all" for v in values):
+        return unknown("net.ipv6.conf.all.disable_ipv6 was not collected")
+    # In an image, scopes left at the kernel default are persisted_off's business (a module
+    # option or ipv6.disable=1 may remove IPv6 altogether); a line setting 0 is always a problem.
+    on = [
+        v
+        for v in values
+        if v.as_int != 1 and not (ctx.is_image and v.source.startswith("kernel default"))
+    ]
+    if on:
+        when = "at boot" if ctx.is_image else "at run time"
+        problems.append(f"IPv6 on {when}: {', '.join(v.scope for v in on)}")
+        subjects.extend(
+            Subject(kind="sysctl", name=f"net.ipv6.conf.{v.scope}.disable_ipv6", value=v.value)
+            for v in on
+        )
+        evidence.extend(v.describe("disable_ipv6") for v in on)
     if not ctx.is_image:
-        on = [v for v in ctx.conf("disable_ipv6", include_lo=True) if v.as_int != 1]
-        if on:
-            problems.append(f"IPv6 on at run time: {', '.join(v.scope for v in on)}")
-            subjects.extend(
-                Subject(kind="sysctl", name=f"net.ipv6.conf.{v.scope}.disable_ipv6", value=v.value)
-                for v in on
-            )
-            evidence.extend(v.describe("disable_ipv6") for v in on)
         if snap.missing("interfaces"):
             evidence.append(f"addresses not checked: {snap.missing('interfaces')}")
         addresses = [
@@ -66,6 +76,8 @@ def evaluate(ctx: Context) -> Result:
         subjects.append(Subject(kind="file", name="boot configuration"))
     if problems:
         return failed("; ".join(problems), subjects, evidence)
+    if not ctx.is_image and snap.missing("interfaces"):
+        return unknown(f"addresses not read ({snap.missing('interfaces')})", evidence)
     if persisted.effective is None:
         return unknown(
             "IPv6 is off only through 'options ipv6 disable=1', which works only when IPv6 is a "

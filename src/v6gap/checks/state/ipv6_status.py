@@ -45,7 +45,9 @@ def evaluate(ctx: Context) -> Result:
         for a in i.addresses
         if a.family == "ipv6"
     ]
-    if not ctx.is_image:
+    if not ctx.is_image and snap.missing("interfaces"):
+        evidence.append(f"addresses not collected ({snap.missing('interfaces')})")
+    elif not ctx.is_image:
         evidence.append(f"{len(addresses)} IPv6 addresses configured")
         evidence.extend(addresses)
     enabled = [s.name for s in subjects if s.value == "IPv6 on"]
@@ -53,6 +55,8 @@ def evaluate(ctx: Context) -> Result:
         summary = "IPv6 is off in the kernel"
     elif enabled:
         summary = f"IPv6 is on ({', '.join(str(n) for n in enabled)})"
+    elif not subjects:
+        summary = "IPv6 status at run time not collected"
     else:
         summary = "IPv6 is off on all, default and every interface"
     return info(summary, subjects, evidence)

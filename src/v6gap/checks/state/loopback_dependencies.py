@@ -63,7 +63,17 @@ def evaluate(ctx: Context) -> Result:
     if ctx.is_image or snap.missing("sockets"):
         evidence.append(f"listeners not checked: {snap.missing('sockets') or 'image'}")
     else:
-        on_lo6 = [s for s in snap.sockets if s.family == "ipv6" and s.address == "::1"]
+        # A service that also listens on 127.0.0.1 (or on every IPv4 address) keeps working.
+        on_v4 = {
+            (s.proto, s.port)
+            for s in snap.sockets
+            if s.family == "ipv4" and (s.address.startswith("127.") or s.address == "0.0.0.0")
+        }
+        on_lo6 = [
+            s
+            for s in snap.sockets
+            if s.family == "ipv6" and s.address == "::1" and (s.proto, s.port) not in on_v4
+        ]
         for s in on_lo6:
             subjects.append(
                 Subject(
@@ -88,8 +98,11 @@ def evaluate(ctx: Context) -> Result:
         evidence.append("/etc/gai.conf prefers IPv4-mapped addresses: localhost stays on 127.0.0.1")
     if problems:
         return failed("; ".join(problems), subjects, evidence)
-    if "/etc/hosts" not in snap.files and not ctx.is_image and snap.missing("sockets"):
-        return unknown("neither listeners nor /etc/hosts could be read", evidence)
+    hosts_fact = snap.files.get("/etc/hosts")
+    if hosts_fact is not None and hosts_fact.error:
+        return unknown(f"/etc/hosts could not be read ({hosts_fact.error})", evidence)
+    if not ctx.is_image and snap.missing("sockets"):
+        return unknown(f"listeners could not be read ({snap.missing('sockets')})", evidence)
     return passed("no listener on ::1 alone and localhost resolves to 127.0.0.1 first", evidence)
 
 
