@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping, Union
 
 from tests.conftest import make_snapshot
 from v6gap.checks.base import Check, Result
@@ -26,3 +26,17 @@ def judge(check: Check, profile: str = "server", **fields: Any) -> Result:
 
 def judge_snapshot(check: Check, snapshot: Snapshot, profile: str = "server") -> Result:
     return evaluate(check, Context(snapshot, Profile(profile)))
+
+
+Fact = Union[str, Mapping[str, str]]
+
+
+def config(texts: Mapping[str, Fact]) -> dict[str, Any]:
+    """The ``files`` and ``dirs`` fields for files given as path -> text (or a FileFact dict)."""
+    files = {p: ({"text": t} if isinstance(t, str) else dict(t)) for p, t in texts.items()}
+    dirs: dict[str, list[str]] = {}
+    for path in texts:
+        parent, name = path.rsplit("/", 1)
+        if parent.endswith(".d"):
+            dirs.setdefault(parent, []).append(name)
+    return {"files": files, "dirs": {d: sorted(n) for d, n in dirs.items()}}

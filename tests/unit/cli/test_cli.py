@@ -184,3 +184,19 @@ def test_audit_root_text_report(capsys: Any) -> None:
     assert code == 1, err
     assert "V6G-NDP-01" in out and "source: root" in out
     assert "\x1b[" not in out  # no colour when not a terminal
+
+
+@pytest.mark.parametrize("root", ["ubuntu-22.04", "rhel-9", "disable-grub"])
+def test_real_reports_validate_against_their_schemas(capsys: Any, root: str) -> None:
+    """Whole audits of image trees, not hand-made reports, against the report and SARIF schemas."""
+    import jsonschema
+
+    from tests.unit.report._helpers import sarif_schema
+    from v6gap.report.json_report import load_schema
+
+    _, out, _ = run(capsys, "audit", "--root", str(ROOTS / root), "--format", "json")
+    doc = json.loads(out)
+    jsonschema.Draft202012Validator(load_schema()).validate(doc)
+    assert len(doc["findings"]) == 33
+    _, out, _ = run(capsys, "audit", "--root", str(ROOTS / root), "--format", "sarif")
+    jsonschema.Draft7Validator(sarif_schema()).validate(json.loads(out))

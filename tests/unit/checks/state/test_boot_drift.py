@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from typing import Any
 
-from tests.unit.checks.helpers import conf, judge
+from tests.unit.checks.helpers import conf, config, judge
 from v6gap.checks.run import to_finding
 from v6gap.checks.state import boot_drift
 from v6gap.model import Status, Subject
 
 CHECK = boot_drift.CHECK
-
-Fact = Union[str, Mapping[str, str]]
-
-
-def config(texts: Mapping[str, Fact]) -> dict[str, Any]:
-    """The ``files`` and ``dirs`` fields for files given as path -> text (or a FileFact dict)."""
-    files = {p: ({"text": t} if isinstance(t, str) else dict(t)) for p, t in texts.items()}
-    dirs: dict[str, list[str]] = {}
-    for path in texts:
-        parent, name = path.rsplit("/", 1)
-        if parent.endswith(".d"):
-            dirs.setdefault(parent, []).append(name)
-    return {"files": files, "dirs": {d: sorted(n) for d, n in dirs.items()}}
 
 
 def running(**scopes: str) -> dict[str, str]:
