@@ -100,13 +100,6 @@ def measure_v6gap(bin_dir: Path, runs: int, tmp: Path) -> dict[str, Timing]:
         "python": time_command(
             "python -c pass", [str(python), "-c", "pass"], runs, env=warm, warmup=1
         ),
-        "pyroute2": time_command(
-            "python -c 'import pyroute2'",
-            [str(python), "-c", "import pyroute2"],
-            runs,
-            env=warm,
-            warmup=1,
-        ),
         "audit_no_bytecode": time_command(
             "v6gap audit, no bytecode", audit, runs, ok_exit=findings, env=cold
         ),
@@ -192,9 +185,6 @@ def timings_markdown(v6: dict[str, Timing], lynis: Optional[dict[str, Any]]) -> 
         timing_row("`import v6gap.cli.main` (`-X importtime`, cumulative)", v6["import"], "import"),
         timing_row("`v6gap --version` (start-up + CLI import, context)", v6["version"]),
         timing_row("`python -c pass` (interpreter start-up, context)", v6["python"]),
-        timing_row(
-            "`python -c 'import pyroute2'` (snapshot's netlink library, context)", v6["pyroute2"]
-        ),
         timing_row(
             "`v6gap audit`, no bytecode cache (every module compiled, context)",
             v6["audit_no_bytecode"],

@@ -143,6 +143,43 @@ class NetnsPair:
             subprocess.run(["ip", "netns", "del", name], capture_output=True, check=False)
 
 
+def add_extras(lab: NetnsPair) -> None:
+    """What the recorded fixtures add to the lab: a second veth, an ECMP route, a blackhole
+    route, dynamic and mngtmpaddr addresses, an IPv4 and a stale IPv6 neighbour."""
+    s = lab.server
+    _ip("-n", s, "link", "add", "v6gx1", "type", "veth", "peer", "name", "v6gx2")
+    for dev in ("v6gx1", "v6gx2"):
+        _ip("-n", s, "link", "set", dev, "up")
+    _ip("-n", s, "addr", "add", "2001:db8:2::1/64", "dev", "v6gx1", "nodad")
+    _ip("-n", s, "addr", "add", "2001:db8:3::1/64", "dev", "v6gx1", "nodad", "mngtmpaddr")
+    _ip("-n", s, "addr", "add", "2001:db8:4::1/64", "dev", "v6gx1", "nodad",
+        "valid_lft", "3600", "preferred_lft", "1800")  # fmt: skip
+    _ip("-n", s, "-6", "route", "add", "2001:db8:98::/48", "proto", "static",
+        "nexthop", "via", PEER_V6, "dev", SERVER_IF,
+        "nexthop", "via", "2001:db8:2::2", "dev", "v6gx1")  # fmt: skip
+    _ip("-n", s, "-6", "route", "add", "blackhole", "2001:db8:97::/48")
+    _ip("-n", s, "neigh", "add", PEER_V4, "lladdr", lab.peer_mac, "dev", SERVER_IF,
+        "nud", "reachable")  # fmt: skip
+    _ip("-n", s, "-6", "neigh", "add", "2001:db8:2::2", "lladdr", "02:00:5e:10:00:02",
+        "dev", "v6gx1", "nud", "stale")  # fmt: skip
+
+
+# More than the fixtures hold, for the comparison with iproute2: IPv4 ECMP with an interface-
+# only hop, a table above 255, an unnamed protocol, a /128, a bridge, a non-unicast route, a
+# failed neighbour, a deprecated address.
+MORE_EXTRAS = (
+    "route add 203.0.113.0/24 nexthop via 192.0.2.2 dev v6g.100 weight 2 nexthop dev v6gx1",
+    "-6 route add 2001:db8:77::/48 via 2001:db8:1::2 table 1000 proto 250",
+    "-6 route add 2001:db8:1::77/128 via 2001:db8:1::2 proto dhcp",
+    "-6 route add unreachable 2001:db8:75::/48",
+    "route add 198.51.100.0/24 via 192.0.2.2 table 100 proto static",
+    "link add v6gbr0 type bridge",
+    "addr add 198.51.100.1/24 dev v6gbr0",
+    "addr add 2001:db8:5::1/64 dev v6gbr0 nodad preferred_lft 0",
+    "-6 neigh add 2001:db8:1::9 dev v6g.100 nud failed",
+)
+
+
 def run_in_netns(name: str, func: Callable[[], Any], timeout: float = 60.0) -> Any:
     """``func()`` in a forked child that entered netns ``name``; its JSON result comes back
     through a pipe. Child failures are raised here with the child's traceback."""
@@ -152,9 +189,9 @@ def run_in_netns(name: str, func: Callable[[], Any], timeout: float = 60.0) -> A
         status = 0
         try:
             os.close(read_end)
-            from pyroute2 import netns
+            from v6gap.collect.netns import enter
 
-            netns.setns(name, flags=0)
+            enter(name)  # never creates a namespace
             payload = json.dumps({"ok": func()}, default=list)
         except BaseException:
             payload = json.dumps({"error": traceback.format_exc()})
@@ -301,6 +338,155 @@ def test_netlink_interfaces_routes_neighbours(lab: NetnsPair, collected: Dict[st
     assert not [r for r in routes if r["dst"].startswith(("ff00::", "127."))], "local table"
     assert {"family": "ipv6", "address": PEER_V6, "dev": SERVER_IF, "lladdr": lab.peer_mac,
             "state": "permanent", "router": True} in fields["neighbours"]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- iproute2 as oracle
+
+_IP_ADDR_FLAGS = {"secondary", "temporary", "nodad", "optimistic", "dadfailed", "home",
+                  "deprecated", "tentative", "dynamic", "mngtmpaddr", "noprefixroute",
+                  "autojoin", "stable-privacy"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def lab_extras() -> Iterator[NetnsPair]:
+    require_lab_tools()
+    pair = NetnsPair()
+    try:
+        pair.build()
+        add_extras(pair)
+        for args in MORE_EXTRAS:
+            _ip("-n", pair.server, *args.split())
+        yield pair
+    finally:
+        pair.close()
+
+
+def _ip_json(ns: str, *args: str) -> List[Dict[str, Any]]:
+    result: List[Dict[str, Any]] = json.loads(_ip("-j", "-n", ns, *args))
+    return result
+
+
+def _iproute2_view(ns: str) -> Dict[str, Any]:
+    """What ``ip -j`` shows, in the collector's terms (unicast routes outside the local table,
+    neighbours without NOARP entries, ``ip``'s flag spellings mapped to ``ip address``'s)."""
+    interfaces = []
+    addr_info = {e["ifindex"]: e.get("addr_info", []) for e in _ip_json(ns, "address", "show")}
+    for link in _ip_json(ns, "-d", "link", "show"):
+        addresses = []
+        for a in addr_info[link["ifindex"]]:
+            flags = {k.replace("home", "homeaddress") for k in _IP_ADDR_FLAGS if a.get(k) is True}
+            if "dynamic" not in flags:
+                flags.add("permanent")
+            family = {"inet": "ipv4", "inet6": "ipv6"}[a["family"]]
+            addresses.append((family, a["local"], a["prefixlen"], a["scope"], sorted(flags)))
+        kind = link.get("linkinfo", {}).get("info_kind")
+        up = "UP" in link["flags"]
+        interfaces.append((link["ifname"], link["ifindex"], kind, up, sorted(addresses)))
+    routes = []
+    for family, flag in (("ipv4", "-4"), ("ipv6", "-6")):
+        for r in _ip_json(ns, flag, "route", "show", "table", "all"):
+            if r.get("type", "unicast") != "unicast" or r.get("table") == "local":
+                continue
+            dst = r["dst"]
+            if dst != "default" and "/" not in dst:
+                dst += "/32" if family == "ipv4" else "/128"
+            proto = r.get("protocol", "boot")  # ip leaves out "proto boot"
+            for hop in r.get("nexthops") or [r]:
+                routes.append((family, dst, proto, hop.get("dev"), hop.get("gateway")))
+    neighbours = []
+    for n in _ip_json(ns, "neigh", "show", "nud", "all"):
+        states = [s.lower() for s in n["state"]]
+        if "noarp" in states:
+            continue
+        family = "ipv6" if ":" in n["dst"] else "ipv4"
+        neighbours.append((family, n["dst"], n["dev"], "|".join(states), "router" in n,
+                           n.get("lladdr")))  # fmt: skip
+    return {"interfaces": sorted(interfaces, key=lambda i: i[1]), "routes": sorted(routes),
+            "neighbours": sorted(neighbours)}  # fmt: skip
+
+
+def _collector_view(fields: Dict[str, Any]) -> Dict[str, Any]:
+    interfaces = [
+        (i["name"], i["index"], i["kind"], i["up"],
+         sorted((a["family"], a["address"], a["prefixlen"], a["scope"], sorted(a["flags"]))
+                for a in i["addresses"]))
+        for i in fields["interfaces"]
+    ]  # fmt: skip
+    routes = [(r["family"], r["dst"], r["proto"], r.get("dev"), r.get("gateway"))
+              for r in fields["routes"]]  # fmt: skip
+    neighbours = [(n["family"], n["address"], n["dev"], n["state"], n["router"], n.get("lladdr"))
+                  for n in fields["neighbours"]]  # fmt: skip
+    return {"interfaces": interfaces, "routes": sorted(routes), "neighbours": sorted(neighbours)}
+
+
+def _collect_netlink() -> Any:
+    from v6gap.collect.host import Host
+    from v6gap.collect.netlink import collect_netlink
+
+    return collect_netlink(Host())
+
+
+def test_netlink_agrees_with_iproute2(lab_extras: NetnsPair) -> None:
+    """The standard-library rtnetlink client against ``ip -j`` on the same namespace."""
+    for _attempt in range(3):  # link-local addresses may finish DAD between the two reads
+        fields, missing = run_in_netns(lab_extras.server, _collect_netlink)
+        expected = _iproute2_view(lab_extras.server)
+        if _collector_view(fields) == expected:
+            break
+        time.sleep(1)
+    assert missing == {}
+    assert _collector_view(fields) == expected
+    routes = expected["routes"]
+    assert ("ipv4", "203.0.113.0/24", "boot", "v6gx1", None) in routes  # ECMP, no gateway
+    assert ("ipv6", "2001:db8:77::/48", "250", SERVER_IF, PEER_V6) in routes  # table 1000
+    assert ("ipv6", "2001:db8:1::77/128", "dhcp", SERVER_IF, PEER_V6) in routes
+    assert ("ipv4", "198.51.100.0/24", "static", SERVER_IF, PEER_V4) in routes  # table 100
+    assert not [r for r in routes if r[1] == "2001:db8:75::/48"]  # unreachable
+    assert ("ipv6", "2001:db8:1::9", SERVER_IF, "failed", False, None) in expected["neighbours"]
+    bridge = next(i for i in expected["interfaces"] if i[0] == "v6gbr0")
+    assert bridge[2] == "bridge"
+    assert ("ipv6", "2001:db8:5::1", 64, "global", ["deprecated", "nodad", "permanent"]) in (
+        bridge[4]
+    )
+
+
+def _diag_raw_states() -> Any:
+    """Every TCP socket of the namespace, any state, straight from rtnl."""
+    import socket
+
+    from v6gap.collect import rtnl
+
+    with rtnl.NetlinkSocket(rtnl.NETLINK_SOCK_DIAG) as nl:
+        found = []
+        for family in (socket.AF_INET, socket.AF_INET6):
+            body = rtnl.inet_diag_req_v2(family, socket.IPPROTO_TCP, 0xFFFFFFFF)
+            for m in rtnl.decode_all(
+                nl.dump(rtnl.SOCK_DIAG_BY_FAMILY, body),
+                rtnl.SOCK_DIAG_BY_FAMILY,
+                rtnl.decode_inet_diag,
+            ):
+                found.append([m["idiag_src"], m["idiag_sport"], m["idiag_state"], m["attrs"]])
+        return sorted(found)
+
+
+def test_sock_diag_lists_what_ss_lists(lab: NetnsPair) -> None:
+    """TCP listeners from rtnl's inet_diag dump against ``ss``: address spelling tells
+    dual-stack (``*``) from IPv6-only (``[::]``) there."""
+    raw = run_in_netns(lab.server, _diag_raw_states)
+    proc = subprocess.run(
+        ["ip", "netns", "exec", lab.server, "ss", "-Hltn"],
+        capture_output=True, text=True, check=True, timeout=30,
+    )  # fmt: skip
+    seen = sorted(line.split()[3] for line in proc.stdout.splitlines())
+    ours = []
+    for address, port, state, attrs in raw:
+        assert state == 10
+        v6only = dict(attrs).get("INET_DIAG_SKV6ONLY")
+        if ":" not in address:
+            ours.append(f"{address}:{port}")
+        else:
+            ours.append(f"[{address}]:{port}" if v6only else f"*:{port}")
+    assert sorted(ours) == seen == ["*:8080", "0.0.0.0:8081", "[::]:8443"]
 
 
 def test_firewall_ruleset_of_the_namespace(collected: Dict[str, Any]) -> None:

@@ -1,16 +1,16 @@
-"""Interfaces, addresses, routes and neighbours from rtnetlink (pyroute2 ``IPRoute``).
+"""Interfaces, addresses, routes and neighbours from rtnetlink (``rtnl``, standard library).
 
-The ``parse_*`` functions take one netlink message as a mapping: either the pyroute2 message
-itself or its recorded ``msg.dump()`` form (``attrs`` as ``[name, value]`` pairs), so the same
-code is tested on recorded dumps without root or a namespace.
+The ``parse_*`` functions take one netlink message as a mapping: header fields plus ``attrs`` as
+``[name, value]`` pairs, as ``rtnl.decode_*`` give it (the shape of pyroute2's ``msg.dump()``),
+so the same code is tested on recorded kernel replies and hand-written messages.
 """
 
 from __future__ import annotations
 
 import socket
-from typing import Any, Dict, Iterable, List, Mapping, Optional
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from v6gap.collect import Partial
+from v6gap.collect import Partial, rtnl
 from v6gap.collect.host import Host
 
 FAMILIES: Dict[int, str] = {int(socket.AF_INET): "ipv4", int(socket.AF_INET6): "ipv6"}
@@ -80,12 +80,14 @@ IFF_UP = 0x1
 
 IMAGE_REASON = "image: no running system"
 
+Messages = List[Dict[str, Any]]
+
 
 # --------------------------------------------------------------------------- pure parsers
 
 
 def attr(msg: Mapping[str, Any], name: str) -> Any:
-    """The first netlink attribute ``name`` of a message (pyroute2 or dumped form), or None."""
+    """The first netlink attribute ``name`` of a decoded message, or None."""
     for item in msg.get("attrs") or ():
         if item[0] == name:
             return item[1]
@@ -230,20 +232,37 @@ def parse_netlink_dump(
 
 # --------------------------------------------------------------------------- collector
 
+_SECTIONS = ("interfaces", "routes", "neighbours")
+
+
+def read_netlink() -> Tuple[Messages, Messages, Messages, Messages]:
+    """Decoded links, addresses, routes and neighbours (both families, every table) of the
+    current network namespace; raises ``OSError`` or ``ValueError`` (``rtnl.ParseError``)."""
+    with rtnl.NetlinkSocket(rtnl.NETLINK_ROUTE) as nl:
+        links = rtnl.decode_all(
+            nl.dump(rtnl.RTM_GETLINK, rtnl.ifinfomsg()), rtnl.RTM_NEWLINK, rtnl.decode_link
+        )
+        addrs = rtnl.decode_all(
+            nl.dump(rtnl.RTM_GETADDR, rtnl.ifaddrmsg()), rtnl.RTM_NEWADDR, rtnl.decode_addr
+        )
+        routes: Messages = []
+        neighbours: Messages = []
+        for family in FAMILIES:
+            replies = nl.dump(rtnl.RTM_GETROUTE, rtnl.rtmsg(family))
+            routes.extend(rtnl.decode_all(replies, rtnl.RTM_NEWROUTE, rtnl.decode_route))
+        for family in FAMILIES:
+            replies = nl.dump(rtnl.RTM_GETNEIGH, rtnl.ndmsg(family))
+            neighbours.extend(rtnl.decode_all(replies, rtnl.RTM_NEWNEIGH, rtnl.decode_neigh))
+    return links, addrs, routes, neighbours
+
 
 def collect_netlink(host: Host) -> Partial:
     """``interfaces``, ``routes`` and ``neighbours`` of the current network namespace."""
     if host.is_image:
-        return {}, {name: IMAGE_REASON for name in ("interfaces", "routes", "neighbours")}
+        return {}, dict.fromkeys(_SECTIONS, IMAGE_REASON)
     try:
-        from pyroute2 import IPRoute
-
-        with IPRoute() as ipr:
-            links = list(ipr.get_links())
-            addrs = list(ipr.get_addr())
-            routes = [m for fam in FAMILIES for m in ipr.get_routes(family=fam)]
-            neighbours = [m for fam in FAMILIES for m in ipr.get_neighbours(family=fam)]
-    except Exception as exc:  # pyroute2 raises many kinds: report, never crash
+        links, addrs, routes, neighbours = read_netlink()
+    except (OSError, ValueError) as exc:  # all that rtnl raises: report, never crash
         reason = f"rtnetlink: {exc or type(exc).__name__}"
-        return {}, {name: reason for name in ("interfaces", "routes", "neighbours")}
+        return {}, dict.fromkeys(_SECTIONS, reason)
     return dict(parse_netlink_dump(links, addrs, routes, neighbours)), {}

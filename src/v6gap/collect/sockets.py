@@ -1,8 +1,9 @@
 """Listening TCP and bound UDP sockets of both families, with their owning process.
 
-sock_diag (pyroute2 ``DiagSocket``) is the source because only it reports ``IPV6_V6ONLY``
-(``INET_DIAG_SKV6ONLY``: 0 dual-stack, 1 IPv6 only); ``/proc/net/tcp6`` cannot tell the two
-apart, so the fallback leaves ``v6only`` as None and says so under ``sockets.v6only``.
+sock_diag (``rtnl``, ``SOCK_DIAG_BY_FAMILY``) is the source because only it reports
+``IPV6_V6ONLY`` (``INET_DIAG_SKV6ONLY``: 0 dual-stack, 1 IPv6 only; the kernel adds it to every
+AF_INET6 socket in LISTEN or CLOSE state); ``/proc/net/tcp6`` cannot tell the two apart, so the
+fallback leaves ``v6only`` as None and says so under ``sockets.v6only``.
 The owner is the lowest pid holding a ``socket:[inode]`` link in ``/proc/<pid>/fd``.
 """
 
@@ -13,7 +14,7 @@ import socket
 import sys
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from v6gap.collect import Partial
+from v6gap.collect import Partial, rtnl
 from v6gap.collect.host import Host
 
 TCP_LISTEN = 10  # SS_LISTEN / TCP_LISTEN
@@ -38,7 +39,7 @@ Owner = Tuple[int, Optional[str]]  # pid, comm
 
 
 def parse_diag_message(msg: Mapping[str, Any], proto: str) -> Optional[Dict[str, Any]]:
-    """A ``Socket`` dict plus ``inode`` from one inet_diag message (pyroute2 or dumped form);
+    """A ``Socket`` dict plus ``inode`` from one inet_diag message (``rtnl.decode_inet_diag``);
     None for sockets not in the wanted state (TCP LISTEN, unconnected UDP)."""
     family = _FAMILIES.get(int(msg.get("idiag_family") or 0))
     if family is None or msg.get("idiag_state") != _WANTED_STATE.get(proto):
@@ -137,17 +138,17 @@ def attach_owners(
 
 
 def _diag_entries() -> List[Dict[str, Any]]:
-    from pyroute2 import DiagSocket
-
+    """Wanted sockets of both protocols and families from sock_diag; raises ``OSError`` or
+    ``ValueError`` (``rtnl.ParseError``)."""
     entries: List[Dict[str, Any]] = []
-    with DiagSocket() as diag:
-        diag.bind()
+    with rtnl.NetlinkSocket(rtnl.NETLINK_SOCK_DIAG) as diag:
         for proto, proto_num in _PROTOS.items():
             for family_num in _FAMILIES:
-                messages = diag.get_sock_stats(
-                    family=family_num, protocol=proto_num, states=1 << _WANTED_STATE[proto]
-                )
-                for msg in messages:
+                body = rtnl.inet_diag_req_v2(family_num, proto_num, 1 << _WANTED_STATE[proto])
+                replies = diag.dump(rtnl.SOCK_DIAG_BY_FAMILY, body)
+                for msg in rtnl.decode_all(
+                    replies, rtnl.SOCK_DIAG_BY_FAMILY, rtnl.decode_inet_diag
+                ):
                     entry = parse_diag_message(msg, proto)
                     if entry is not None:
                         entries.append(entry)
@@ -231,7 +232,7 @@ def collect_sockets(host: Host) -> Partial:
     missing: Dict[str, str] = {}
     try:
         entries = _diag_entries()
-    except Exception as exc:  # any netlink failure means: use /proc/net
+    except (OSError, ValueError) as exc:  # all that rtnl raises; any failure: use /proc/net
         entries = _proc_net_entries(host, missing)
         if "sockets" in missing:
             return {}, missing

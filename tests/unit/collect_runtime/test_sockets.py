@@ -1,4 +1,5 @@
-"""sockets.py on inet_diag messages and /proc/net tables recorded in the lab namespace."""
+"""sockets.py on inet_diag replies (raw datagrams) and /proc/net tables recorded in the lab
+namespace."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from v6gap.collect import sockets
+from v6gap.collect import rtnl, sockets
 from v6gap.collect.host import Host
 from v6gap.collect.sockets import (
     attach_owners,
@@ -21,7 +22,7 @@ from v6gap.collect.sockets import (
     parse_proc_net_line,
 )
 
-from .treehost import RECORDED, TreeHost, recorded_json
+from .treehost import RECORDED, Replay, TreeHost, recorded_json, recorded_messages, replay
 
 NETNS = RECORDED / "netns"
 LAB = recorded_json("netns", "lab.json")
@@ -45,11 +46,15 @@ EXPECTED = [
 
 
 def _recorded_diag_entries() -> List[Dict[str, Any]]:
+    """The wanted sockets among the recorded dumps of every state (tcp, udp; ipv4, ipv6)."""
     entries = []
-    for item in recorded_json("netns", "diag.json"):
-        entry = parse_diag_message(item["msg"], item["proto"])
-        if entry is not None:
-            entries.append(entry)
+    for proto, messages in zip(
+        ["tcp", "tcp", "udp", "udp"], recorded_messages("sock_diag.json", "all_states")
+    ):
+        for msg in rtnl.decode_all(messages, rtnl.SOCK_DIAG_BY_FAMILY, rtnl.decode_inet_diag):
+            entry = parse_diag_message(msg, proto)
+            if entry is not None:
+                entries.append(entry)
     return entries
 
 
@@ -79,11 +84,76 @@ def test_diag_message_without_v6only_attribute_is_unknown() -> None:
     assert parse_diag_message({**msg, "idiag_family": 1}, "tcp") is None
 
 
+def test_recording_holds_other_states_too() -> None:
+    states = [
+        m["idiag_state"]
+        for messages in recorded_messages("sock_diag.json", "all_states")
+        for m in rtnl.decode_all(messages, rtnl.SOCK_DIAG_BY_FAMILY, rtnl.decode_inet_diag)
+    ]
+    assert states.count(1) == 2  # both ends of the ESTABLISHED [::1]:8080 connection
+    ipv4 = rtnl.decode_all(
+        recorded_messages("sock_diag.json", "all_states")[0],
+        rtnl.SOCK_DIAG_BY_FAMILY,
+        rtnl.decode_inet_diag,
+    )
+    assert ipv4 and all(m["attrs"] == [] for m in ipv4)  # SKV6ONLY: AF_INET6 sockets only
+
+
 def test_collect_sockets_from_sock_diag(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sockets, "_diag_entries", _recorded_diag_entries)
+    monkeypatch.setattr(rtnl, "NetlinkSocket", replay("sock_diag.json"))
     fields, missing = collect_sockets(TreeHost(NETNS))
     assert missing == {}
     assert fields["sockets"] == EXPECTED
+
+
+def test_sock_diag_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TCP listeners and unconnected UDP sockets, per family; no extension bits asked for
+    (the kernel adds INET_DIAG_SKV6ONLY to AF_INET6 sockets by itself)."""
+    made: List[Replay] = []
+
+    def factory(protocol: int) -> Replay:
+        assert protocol == rtnl.NETLINK_SOCK_DIAG
+        made.append(replay("sock_diag.json")(protocol))
+        return made[-1]
+
+    monkeypatch.setattr(rtnl, "NetlinkSocket", factory)
+    sockets._diag_entries()
+    (conn,) = made
+    assert conn.closed
+    sent = [rtnl.parse_messages(r)[0] for r in conn.requests]
+    assert {m.type for m in sent} == {rtnl.SOCK_DIAG_BY_FAMILY}
+    assert [(m.payload[0], m.payload[1], m.payload[2], m.payload[4:8]) for m in sent] == [
+        (2, 6, 0, (1 << 10).to_bytes(4, "little")),
+        (10, 6, 0, (1 << 10).to_bytes(4, "little")),
+        (2, 17, 0, (1 << 7).to_bytes(4, "little")),
+        (10, 17, 0, (1 << 7).to_bytes(4, "little")),
+    ]
+
+
+def test_sock_diag_refused_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(protocol: int) -> None:
+        raise OSError(93, "Protocol not supported")
+
+    monkeypatch.setattr(rtnl, "NetlinkSocket", refuse)
+    fields, missing = collect_sockets(TreeHost(NETNS))
+    assert [s.get("v6only") for s in fields["sockets"] if s["family"] == "ipv6"] == [None] * 3
+    assert missing["sockets.v6only"].startswith(
+        "sock_diag unavailable ([Errno 93] Protocol not supported): read /proc/net instead"
+    )
+
+
+def _without_v6only(entries: List[Dict[str, Any]]) -> List[str]:
+    return sorted(str({k: v for k, v in e.items() if k != "v6only"}) for e in entries)
+
+
+def test_live_sock_diag_matches_proc_net() -> None:
+    """sock_diag needs no privilege for listeners: the same sockets as /proc/net."""
+    for _attempt in range(3):  # sockets of other processes may come and go in between
+        diag = _without_v6only(sockets._diag_entries())
+        proc = _without_v6only(sockets._proc_net_entries(Host(), {}))
+        if diag == proc:
+            break
+    assert diag == proc
 
 
 # --------------------------------------------------------------------------- /proc/net
