@@ -279,55 +279,41 @@ def _fixed(layout: struct.Struct, payload: bytes, name: str) -> Tuple[Any, ...]:
     return layout.unpack_from(payload)
 
 
+def _decode(
+    layout: struct.Struct,
+    names: Tuple[str, ...],
+    table: Dict[int, Tuple[str, Decoder]],
+    payload: bytes,
+    what: str,
+) -> Dict[str, Any]:
+    """A fixed header (its fields named ``names``) followed by attributes decoded by ``table``."""
+    msg: Dict[str, Any] = dict(zip(names, _fixed(layout, payload, what)))
+    msg["attrs"] = decode_attrs(payload[layout.size :], table)
+    return msg
+
+
 def decode_link(payload: bytes) -> Dict[str, Any]:
     """An RTM_NEWLINK payload: ``ifinfomsg`` fields and attributes."""
-    family, ifi_type, index, flags, change = _fixed(_IFINFOMSG, payload, "ifinfomsg")
-    attrs = decode_attrs(payload[_IFINFOMSG.size :], LINK_ATTRS)
-    return {
-        "family": family,
-        "ifi_type": ifi_type,
-        "index": index,
-        "flags": flags,
-        "change": change,
-        "attrs": attrs,
-    }
+    names = ("family", "ifi_type", "index", "flags", "change")
+    return _decode(_IFINFOMSG, names, LINK_ATTRS, payload, "ifinfomsg")
 
 
 def decode_addr(payload: bytes) -> Dict[str, Any]:
     """An RTM_NEWADDR payload: ``ifaddrmsg`` fields and attributes."""
-    family, prefixlen, flags, scope, index = _fixed(_IFADDRMSG, payload, "ifaddrmsg")
-    attrs = decode_attrs(payload[_IFADDRMSG.size :], ADDR_ATTRS)
-    return {
-        "family": family,
-        "prefixlen": prefixlen,
-        "flags": flags,
-        "scope": scope,
-        "index": index,
-        "attrs": attrs,
-    }
+    names = ("family", "prefixlen", "flags", "scope", "index")
+    return _decode(_IFADDRMSG, names, ADDR_ATTRS, payload, "ifaddrmsg")
 
 
 def decode_route(payload: bytes) -> Dict[str, Any]:
     """An RTM_NEWROUTE payload: ``rtmsg`` fields and attributes."""
-    fields = _fixed(_RTMSG, payload, "rtmsg")
     names = ("family", "dst_len", "src_len", "tos", "table", "proto", "scope", "type", "flags")
-    msg: Dict[str, Any] = dict(zip(names, fields))
-    msg["attrs"] = decode_attrs(payload[_RTMSG.size :], ROUTE_ATTRS)
-    return msg
+    return _decode(_RTMSG, names, ROUTE_ATTRS, payload, "rtmsg")
 
 
 def decode_neigh(payload: bytes) -> Dict[str, Any]:
     """An RTM_NEWNEIGH payload: ``ndmsg`` fields and attributes."""
-    family, ifindex, state, flags, ndm_type = _fixed(_NDMSG, payload, "ndmsg")
-    attrs = decode_attrs(payload[_NDMSG.size :], NEIGH_ATTRS)
-    return {
-        "family": family,
-        "ifindex": ifindex,
-        "state": state,
-        "flags": flags,
-        "ndm_type": ndm_type,
-        "attrs": attrs,
-    }
+    names = ("family", "ifindex", "state", "flags", "ndm_type")
+    return _decode(_NDMSG, names, NEIGH_ATTRS, payload, "ndmsg")
 
 
 def _sock_address(family: int, raw: bytes) -> Optional[str]:
