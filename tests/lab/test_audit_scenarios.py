@@ -66,6 +66,12 @@ def test_seed_headline_ipv4_locked_ipv6_open(lab_factory: Any) -> None:
     port_8080 = [s for s in inventory.subjects if s.port == 8080]
     assert [s.value for s in port_8080] == ["dual-stack"], inventory.subjects
     assert port_8080[0].process == "lab-app"
+    exp03 = finding(report, "V6G-EXP-03")
+    assert exp03.status is Status.FAIL, exp03
+    assert [(s.port, s.process) for s in exp03.subjects] == [(8080, "lab-app")]
+    fw03 = finding(report, "V6G-FW-03")
+    assert fw03.status is Status.FAIL
+    assert {"tcp 0-21", "tcp 23-65535"} <= {s.name for s in fw03.subjects}
     # Real packets agree: the client reaches 8080 over IPv6 and not over IPv4.
     assert lab.connect("client", "tcp", lab.addr("server", 6), 8080).outcome == "open"
     assert lab.connect("client", "tcp", lab.addr("server", 4), 8080).outcome == "timeout"

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from v6gap.analysis.firewall_presence import FirewallPresence
     from v6gap.analysis.modprobe import ModprobeConfig
     from v6gap.analysis.sysctl_boot import BootSysctl
+    from v6gap.firewall.model import Ruleset
 
 CONF_PREFIX = "net.ipv6.conf."
 
@@ -73,6 +74,38 @@ class Context:
         from v6gap.analysis.firewall_presence import firewall_presence
 
         return firewall_presence(self.snapshot)
+
+    @cached_property
+    def _ruleset(self) -> tuple[Optional[Ruleset], str]:
+        from v6gap.errors import RulesetError
+        from v6gap.firewall.sources import read_snapshot
+
+        if self.is_image:
+            return None, "image: the live ruleset exists only on a running system"
+        try:
+            ruleset = read_snapshot(self.snapshot)
+        except RulesetError as exc:
+            unread = [
+                f"{k}: {v}"
+                for k, v in sorted(self.snapshot.unavailable.items())
+                if k == "nft" or k.endswith("-save")
+            ]
+            return None, "; ".join([str(exc), *unread])
+        # A tool that is not installed holds no rules; one that could not run might.
+        missing = [n for n in ruleset.notes if " not read (" in n and "not installed" not in n]
+        if missing:
+            return None, "; ".join(missing)
+        return ruleset, ""
+
+    @property
+    def ruleset(self) -> Optional[Ruleset]:
+        """The whole firewall for the engine, or None (``ruleset_problem`` says why): a ruleset
+        missing one of its sources could hide the very drop that decides a verdict."""
+        return self._ruleset[0]
+
+    @property
+    def ruleset_problem(self) -> str:
+        return self._ruleset[1]
 
     @cached_property
     def ipv6_off_in_kernel(self) -> Optional[str]:

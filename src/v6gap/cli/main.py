@@ -9,6 +9,7 @@ import click
 
 from v6gap import __version__
 from v6gap.cli.audit import audit, snapshot
+from v6gap.cli.firewall import firewall
 from v6gap.cli.lab import lab
 
 EXIT_USAGE = 2
@@ -22,6 +23,7 @@ def cli() -> None:
 
 cli.add_command(audit)
 cli.add_command(snapshot)
+cli.add_command(firewall)
 cli.add_command(lab)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Optional
 
 from v6gap.analysis.firewall_presence._graph import Chain, Rule, Verdict
+from v6gap.firewall.iptables import split_line
 
 MAX_SAVE_CHARS = 64 << 20
 MAX_SAVE_LINES = 1_000_000
@@ -101,7 +101,7 @@ def save_backend(command: str, text: str) -> Optional[str]:
 
 def _tokens(line: str) -> list[str]:
     try:
-        return shlex.split(line)
+        return split_line(line)
     except ValueError:
         return line.split()
 

@@ -4,11 +4,12 @@ anything over a cap makes the whole dump unreadable (never half-read, never a cr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
 from v6gap.analysis.firewall_presence._graph import BOTH, Chain, Rule, Verdict
+from v6gap.errors import RulesetError
+from v6gap.firewall.nft import load_objects
 
 MAX_JSON_CHARS = 128 << 20  # nft -j on 200k rules is ~100 MB
 MAX_OBJECTS = 2_000_000
@@ -215,20 +216,10 @@ def _rule(
 
 
 def _objects(text: str) -> list[Any]:
-    if len(text) > MAX_JSON_CHARS:
-        raise Unreadable(f"larger than {MAX_JSON_CHARS} characters")
     try:
-        data = json.loads(text)
-    except RecursionError:
-        raise Unreadable("nested too deeply to parse") from None
-    except ValueError as exc:
-        raise Unreadable(f"not JSON ({exc})") from None
-    objects = data.get("nftables") if isinstance(data, dict) else None
-    if not isinstance(objects, list):
-        raise Unreadable("no 'nftables' list")
-    if len(objects) > MAX_OBJECTS:
-        raise Unreadable(f"more than {MAX_OBJECTS} objects")
-    return objects
+        return load_objects(text, MAX_JSON_CHARS, MAX_OBJECTS)
+    except RulesetError as exc:
+        raise Unreadable(str(exc)) from None
 
 
 def _named(obj: Any, kind: str) -> Optional[dict[str, Any]]:

@@ -1,29 +1,20 @@
 """V6G-EXP-03: no listener is reachable over IPv6 while IPv4 access to it is refused.
 
-Which ports a ruleset accepts is the firewall engine's question (not built yet). Decided now:
-
-* no network-facing IPv6 listener: pass;
-* IPv6 input is not filtered at all while IPv4 input defaults to deny: fail. Every IPv6
-  listener is reachable over IPv6; over IPv4 each is refused unless an accept rule lets it in,
-  which only the engine can tell per port, so the finding says so;
-* neither family filters input: pass here, since IPv4 access is not refused either
-  (V6G-FW-02 and V6G-STATE-05 judge the open IPv6 input);
-* anything else: unknown.
+For each network-facing IPv6 socket, the firewall engine judges a new connection to its port
+from the network over each family; the finding names the port, the process and the rules that
+decided both verdicts.
 """
 
 from __future__ import annotations
 
-from v6gap.checks.base import Check, CheckMeta, Result, passed, unknown
+from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
-from v6gap.checks.exp._listeners import (
-    describe,
-    network_facing_v6,
-    sockets_missing,
-)
+from v6gap.checks.exp._listeners import describe, network_facing_v6, sockets_missing, subject
 from v6gap.checks.fw._fixes import ipv6_input_fix
 from v6gap.model import Severity
 
-ENGINE = "needs the firewall engine (v6gap issue 4), not built yet"
+PROTOCOLS = {"tcp": 6, "udp": 17}
+OPEN = ("accept", "conditional")
 
 META = CheckMeta(
     id="V6G-EXP-03",
@@ -34,35 +25,51 @@ META = CheckMeta(
 )
 
 
+def _trace(steps: tuple[str, ...]) -> str:
+    return " -> ".join(steps) if steps else "no rule"
+
+
 def evaluate(ctx: Context) -> Result:
+    from v6gap.firewall.parity import explain
+
     missing = sockets_missing(ctx)
     if missing:
         return unknown(missing)
     exposed = network_facing_v6(ctx.snapshot.sockets)
     if not exposed:
         return passed("no network-facing IPv6 listener")
-    listeners = [describe(s) for s in exposed]
-    v4 = ctx.firewall.path("ipv4", "input")
-    v6 = ctx.firewall.path("ipv6", "input")
-    evidence = [*listeners, *v6.evidence, *v4.evidence]
-    if v6.filtered is False and v4.filtered is False:
-        return passed(
-            "neither IPv4 nor IPv6 input is filtered: IPv4 access is not refused either "
-            "(V6G-FW-02 and V6G-STATE-05 judge the open IPv6 input)",
-            evidence,
-        )
-    if v6.filtered is False and v4.default_deny is True:
-        # Every one of them is reachable over IPv6; which ones IPv4 refuses depends on its
-        # accept rules. Naming them all as refused over IPv4 would be a claim we cannot prove.
+    ruleset = ctx.ruleset
+    if ruleset is None:
         return unknown(
-            f"nothing filters IPv6 input, so {len(exposed)} listener(s) are reachable over "
-            "IPv6; IPv4 input defaults to deny, and which of these ports it refuses " + ENGINE,
+            f"cannot evaluate the ruleset ({ctx.ruleset_problem})", [describe(s) for s in exposed]
+        )
+    bypass, undecided, evidence = [], [], []
+    for sock in exposed:
+        proto = PROTOCOLS[sock.proto]
+        v6 = explain(ruleset, "ipv6", proto, dport=sock.port)
+        v4 = explain(ruleset, "ipv4", proto, dport=sock.port)
+        evidence.append(f"{describe(sock)}: IPv6 {v6.verdict}, IPv4 {v4.verdict}")
+        if v6.verdict in OPEN and v4.verdict == "drop":
+            bypass.append(sock)
+            evidence.append(f"  IPv6 decided by: {_trace(v6.trace)}")
+            evidence.append(f"  IPv4 decided by: {_trace(v4.trace)}")
+        elif v6.verdict == "unknown" and v4.verdict == "drop":
+            undecided.append(sock)
+    if bypass:
+        ports = ", ".join(f"{s.proto}/{s.port} ({s.process or 'unknown process'})" for s in bypass)
+        return failed(
+            f"reachable over IPv6 but refused over IPv4: {ports}",
+            [subject(s) for s in bypass],
+            evidence,
+            ipv6_input_fix(ctx.firewall),
+        )
+    if undecided:
+        return unknown(
+            f"{len(undecided)} listener(s) refused over IPv4 whose IPv6 verdict the engine "
+            "cannot decide (rules it does not understand)",
             evidence,
         )
-    if v6.filtered is None or v4.filtered is None:
-        why = v6.unknown_reason if v6.filtered is None else v4.unknown_reason
-        return unknown(f"firewall state unknown ({why})", evidence)
-    return unknown(f"which of these ports each family accepts {ENGINE}", evidence)
+    return passed("every IPv6 listener is refused over IPv6 wherever IPv4 refuses it", evidence)
 
 
 CHECK = Check(META, evaluate)

@@ -20,16 +20,6 @@ def awaiting_engine(ctx: Context) -> Result:
 
 METAS = (
     CheckMeta(
-        id="V6G-FW-03",
-        title="IPv6 accepts nothing that IPv4 refuses (parity)",
-        severity=Severity.CRITICAL,
-        seed="Firewall gaps",
-        remediation=(
-            "Refuse over IPv6 what IPv4 refuses: mirror each IPv4 restriction in ip6tables, or "
-            "move both families into one inet table (nft) so each rule covers both"
-        ),
-    ),
-    CheckMeta(
         id="V6G-FW-04",
         title="Essential ICMPv6 is accepted",
         severity=Severity.HIGH,

@@ -1,0 +1,362 @@
+"""Verdicts for classes of packets on the input hook, with the rules that decided them.
+
+A ``PacketClass`` is every new connection (conntrack state ``new``) arriving from the network
+(not on ``lo``) for one family and layer-4 protocol, a destination-port or ICMP-type interval
+and a source-address interval. Each match is judged for the class as a whole: true, false,
+``maybe`` (true for some packets of the class: an interface name, a destination address, a rate
+limit) or ``unknown`` (a match this engine does not understand). Callers pick intervals the
+ruleset does not split (see ``v6gap.firewall.parity``), so ports and sources are never ``maybe``.
+
+Base chains on the hook run in priority order: a drop in any of them is final, an accept only
+ends that chain. Jumps are followed with cycle detection and a depth bound; both make the
+affected verdict ``unknown``, never a guess.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from v6gap.firewall._index import RuleIndex
+from v6gap.firewall.model import (
+    ADDRESS_BITS,
+    AddrMatch,
+    AnyOf,
+    Chain,
+    CtStateMatch,
+    FamilyMatch,
+    IcmpTypeMatch,
+    IfaceMatch,
+    Interval,
+    Match,
+    PortMatch,
+    ProtoMatch,
+    Rule,
+    Ruleset,
+    Table,
+    Unknown,
+    Verdict,
+)
+
+MAX_JUMP_DEPTH = 64
+ClassVerdict = Literal["accept", "drop", "conditional", "unknown"]
+_SURE, _MAYBE, _UNSURE = 0, 1, 2  # how a path was reached: certainly, for some packets, unknown
+
+
+class Tri(enum.Enum):
+    TRUE = "true"
+    FALSE = "false"
+    MAYBE = "maybe"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PacketClass:
+    family: str
+    protocol: int
+    dport: Interval = (0, 65535)
+    icmp_type: Interval = (0, 255)
+    saddr: Optional[Interval] = None  # None: any source (then source matches are ``maybe``)
+    iif: Optional[str] = None  # None: some interface other than lo, name not given
+
+
+@dataclass(frozen=True)
+class Path:
+    trace: tuple[str, ...]
+    how: int = _SURE
+
+    def after(self, step: str, how: int = _SURE) -> Path:
+        return Path((step, *self.trace), max(self.how, how))
+
+
+@dataclass
+class _Outcomes:
+    """Where the packets of a class end up: accept, drop, return, next (go on), unknown."""
+
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def add(self, key: str, path: Path) -> None:
+        found = self.paths.get(key)
+        if found is None:
+            self.paths[key] = path
+        elif path.how > found.how:
+            self.paths[key] = Path(found.trace, path.how)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: ClassVerdict
+    trace: tuple[str, ...]  # the rules that decided, first to last (two paths when conditional)
+    other_trace: tuple[str, ...] = ()  # conditional/unknown: a path to the other outcome
+
+
+# --------------------------------------------------------------------------- single matches
+
+
+def _within(span: Interval, ranges: tuple[Interval, ...]) -> Tri:
+    low, high = span
+    for a, b in ranges:
+        if a <= low and high <= b:
+            return Tri.TRUE
+    if all(b < low or a > high for a, b in ranges):
+        return Tri.FALSE
+    return Tri.MAYBE
+
+
+def _negated(value: Tri, negate: bool) -> Tri:
+    if not negate:
+        return value
+    return {Tri.TRUE: Tri.FALSE, Tri.FALSE: Tri.TRUE}.get(value, value)
+
+
+def _iface(match: IfaceMatch, iif: Optional[str]) -> Tri:
+    def hit(name: str, pattern: str) -> bool:
+        return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+
+    if match.field == "oif":  # no output interface on the input hook
+        return _negated(Tri.FALSE, match.negate)
+    if iif is not None:
+        return _negated(
+            Tri.TRUE if any(hit(iif, p) for p in match.names) else Tri.FALSE, match.negate
+        )
+    if all(p == "lo" for p in match.names):
+        return _negated(Tri.FALSE, match.negate)
+    if "*" in match.names:
+        return _negated(Tri.TRUE, match.negate)
+    return Tri.MAYBE
+
+
+def match_class(match: Match, c: PacketClass) -> Tri:
+    """How ``match`` judges every packet of ``c``."""
+    if isinstance(match, FamilyMatch):
+        return Tri.TRUE if c.family in match.families else Tri.FALSE
+    if isinstance(match, ProtoMatch):
+        return _negated(Tri.TRUE if c.protocol in match.protocols else Tri.FALSE, match.negate)
+    if isinstance(match, PortMatch):
+        if c.protocol not in match.protocols:
+            return Tri.FALSE  # the header is not there: even a negated port match fails
+        span = c.dport if match.field == "dport" else (0, 65535)
+        return _negated(_within(span, match.ranges), match.negate)
+    if isinstance(match, IcmpTypeMatch):
+        if c.family != match.family or c.protocol != (1 if match.family == "ipv4" else 58):
+            return Tri.FALSE
+        return _negated(_within(c.icmp_type, match.ranges), match.negate)
+    if isinstance(match, AddrMatch):
+        if c.family != match.family:
+            return Tri.FALSE
+        whole = (0, (1 << ADDRESS_BITS[c.family]) - 1)
+        span = c.saddr if match.field == "saddr" and c.saddr is not None else whole
+        found = _within(span, match.ranges)
+        if match.field == "daddr" and found is Tri.FALSE:
+            found = Tri.MAYBE  # the host's own addresses are not known here
+        return _negated(found, match.negate)
+    if isinstance(match, IfaceMatch):
+        return _iface(match, c.iif)
+    if isinstance(match, CtStateMatch):
+        return _negated(Tri.TRUE if "new" in match.states else Tri.FALSE, match.negate)
+    if isinstance(match, AnyOf):
+        each = [all_of(alt, c) for alt in match.alternatives]
+        if Tri.TRUE in each:
+            return Tri.TRUE
+        if all(f is Tri.FALSE for f in each):
+            return Tri.FALSE
+        return Tri.UNKNOWN if Tri.UNKNOWN in each else Tri.MAYBE
+    assert isinstance(match, Unknown)
+    return Tri.UNKNOWN
+
+
+def all_of(matches: tuple[Match, ...], c: PacketClass) -> Tri:
+    """A conjunction: false wins, then unknown, then maybe."""
+    result = Tri.TRUE
+    for match in matches:
+        found = match_class(match, c)
+        if found is Tri.FALSE:
+            return Tri.FALSE
+        if found is Tri.UNKNOWN or (found is Tri.MAYBE and result is Tri.TRUE):
+            result = found
+    return result
+
+
+def rule_matches(rule: Rule, c: PacketClass) -> Tri:
+    found = all_of(rule.matches, c)
+    if found is Tri.TRUE and rule.limit is not None:
+        return Tri.MAYBE  # only the packets under the rate
+    return found
+
+
+_HOW = {Tri.TRUE: _SURE, Tri.MAYBE: _MAYBE, Tri.UNKNOWN: _UNSURE}
+
+
+# --------------------------------------------------------------------------- chains
+
+
+class _Run:
+    """One class evaluated over one ruleset; chain results are memoised per chain."""
+
+    def __init__(self, c: PacketClass, index: RuleIndex, seen: Optional[list[Interval]]) -> None:
+        self.c = c
+        self.memo: dict[tuple[int, str], _Outcomes] = {}
+        self.index = index
+        self.seen = seen
+
+    def _note_sources(self, matches: tuple[Match, ...]) -> None:
+        """Record the source ranges of a rule that can match: they may split the class."""
+        if self.seen is None:
+            return
+        for match in matches:
+            if isinstance(match, AddrMatch) and match.field == "saddr":
+                self.seen.extend(match.ranges)
+            elif isinstance(match, AnyOf):
+                for alternative in match.alternatives:
+                    self._note_sources(alternative)
+
+    def _pick(self, owner: object, items: Callable[[], Sequence[tuple[Match, ...]]]) -> list[int]:
+        c = self.c
+        return self.index.pick(owner, items, c.family, c.protocol, c.dport)
+
+    def chain(self, table: Table, chain: Chain, stack: tuple[tuple[int, str], ...]) -> _Outcomes:
+        key = (id(table), chain.name)
+        if key in self.memo:
+            return self.memo[key]
+        out = _Outcomes()
+        label = str(chain.origin or f"{table.source}: {table.family} {table.name} {chain.name}")
+        decided = False
+        rules = chain.rules
+        for i in self._pick(chain, lambda: [r.matches for r in rules]):
+            rule = rules[i]
+            found = rule_matches(rule, self.c)
+            if found is Tri.FALSE:
+                continue
+            self._note_sources(rule.matches)
+            step = str(rule.origin) + (f" [limit {rule.limit}]" if rule.limit else "")
+            sub = self.verdict(table, rule.verdict, step, (*stack, key))
+            for name, path in sub.paths.items():
+                if name != "next":
+                    out.add(name, Path(path.trace, max(path.how, _HOW[found])))
+            if found is Tri.TRUE and "next" not in sub.paths:
+                decided = True
+                break
+        if not decided:
+            out.add("return", Path((f"{label}: end of chain",)))
+        if chain.is_base and "return" in out.paths:
+            back = out.paths.pop("return")
+            policy = "drop" if chain.policy == "drop" else "accept"
+            out.add(policy, Path((*back.trace, f"{label}: policy {policy}"), back.how))
+        self.memo[key] = out
+        return out
+
+    def verdict(
+        self, table: Table, verdict: Verdict, step: str, stack: tuple[tuple[int, str], ...]
+    ) -> _Outcomes:
+        out = _Outcomes()
+        kind = verdict.kind
+        if kind in ("accept", "drop", "reject", "return"):
+            out.add("drop" if kind == "reject" else kind, Path((f"{step} → {kind}",)))
+        elif kind == "continue":
+            out.add("next", Path((step,)))
+        elif kind in ("jump", "goto"):
+            self._jump(table, verdict, step, stack, out)
+        elif kind == "vmap":
+            decided = False
+            entries = verdict.entries
+            for i in self._pick(verdict, lambda: [w for w, _ in entries]):
+                when, target = entries[i]
+                found = all_of(when, self.c)
+                if found is Tri.FALSE:
+                    continue
+                self._note_sources(when)
+                sub = self.verdict(table, target, f"{step} (vmap)", stack)
+                for name, path in sub.paths.items():
+                    out.add(name, Path(path.trace, max(path.how, _HOW[found])))
+                if found is Tri.TRUE:
+                    decided = True
+                    break
+            if not decided:
+                out.add("next", Path((step,)))
+        else:
+            out.add("unknown", Path((f"{step} → not judged ({verdict.detail or kind})",), _UNSURE))
+        return out
+
+    def _jump(
+        self,
+        table: Table,
+        verdict: Verdict,
+        step: str,
+        stack: tuple[tuple[int, str], ...],
+        out: _Outcomes,
+    ) -> None:
+        target = table.chain(verdict.target or "")
+        arrow = f"{step} → {verdict.kind} {verdict.target}"
+        if target is None:
+            out.add("unknown", Path((f"{arrow}: no such chain",), _UNSURE))
+            return
+        if (id(table), target.name) in stack:
+            out.add("unknown", Path((f"{arrow}: jump cycle",), _UNSURE))
+            return
+        if len(stack) >= MAX_JUMP_DEPTH:
+            out.add("unknown", Path((f"{arrow}: deeper than {MAX_JUMP_DEPTH} jumps",), _UNSURE))
+            return
+        sub = self.chain(table, target, stack)
+        for name, path in sub.paths.items():
+            if name == "return" and verdict.kind == "jump":
+                name = "next"
+            out.add(name, path.after(arrow))
+
+
+def input_chains(ruleset: Ruleset, family: str) -> list[tuple[Table, Chain]]:
+    """Filter base chains on the input hook that see ``family``, in priority order."""
+    found = [
+        (table, chain)
+        for table in ruleset.tables
+        if family in table.families
+        for chain in table.chains
+        if chain.hook == "input" and chain.type == "filter"
+    ]
+    return sorted(found, key=lambda tc: tc[1].priority)
+
+
+def judge(
+    ruleset: Ruleset,
+    c: PacketClass,
+    index: Optional[RuleIndex] = None,
+    sources_seen: Optional[list[Interval]] = None,
+) -> Judgement:
+    """The verdict for every new connection of class ``c`` on the input hook.
+
+    Pass one ``RuleIndex`` to many calls on the same ruleset to share its filing work. With
+    ``sources_seen``, the source ranges of every rule that could match are appended to it: a
+    class is split by source only where those ranges cut it."""
+    run = _Run(c, index or RuleIndex(), sources_seen)
+    total = _Outcomes()
+    flowing: Optional[Path] = Path(())
+    for table, chain in input_chains(ruleset, c.family):
+        assert flowing is not None
+        res = run.chain(table, chain, ())
+        for name in ("drop", "unknown"):
+            if name in res.paths:
+                path = res.paths[name]
+                total.add(name, Path(flowing.trace + path.trace, max(flowing.how, path.how)))
+        accepted = res.paths.get("accept")
+        if accepted is None:
+            flowing = None
+            break
+        flowing = Path(flowing.trace + accepted.trace, max(flowing.how, accepted.how))
+    if flowing is not None:
+        if not flowing.trace:
+            flowing = Path((f"no {c.family} filter chain on the input hook: accepted",))
+        total.add("accept", flowing)
+    return _conclude(total)
+
+
+def _conclude(total: _Outcomes) -> Judgement:
+    paths = total.paths
+    if set(paths) == {"accept"}:
+        return Judgement("accept", paths["accept"].trace)
+    if set(paths) == {"drop"}:
+        return Judgement("drop", paths["drop"].trace)
+    unsure = "unknown" in paths or any(p.how == _UNSURE for p in paths.values())
+    first = paths.get("accept") or paths["unknown"]
+    second = paths.get("drop") or paths["unknown"]
+    return Judgement("unknown" if unsure else "conditional", first.trace, second.trace)

@@ -1,0 +1,414 @@
+"""Read ``iptables-save`` / ``ip6tables-save`` text (either backend) into the ruleset model.
+
+Each ``*table`` becomes a table of family ip or ip6; built-in chains get their hook and the
+priority iptables registers them at (raw -300, mangle -150, nat -100, filter 0, security 50).
+Match modules outside the common set (tcp, udp, multiport, icmp, icmp6, conntrack, state,
+comment, limit) become ``Unknown`` matches with their text, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from v6gap.errors import RulesetError
+from v6gap.firewall import _names
+from v6gap.firewall.model import (
+    CONTINUE,
+    AddrMatch,
+    Chain,
+    CtStateMatch,
+    IcmpTypeMatch,
+    IfaceMatch,
+    Interval,
+    Match,
+    Origin,
+    PortMatch,
+    ProtoMatch,
+    Rule,
+    Ruleset,
+    Table,
+    Unknown,
+    Verdict,
+)
+
+MAX_SAVE_CHARS = 64 << 20
+MAX_SAVE_LINES = 1_000_000
+MAX_LINE_CHARS = 16_384
+
+HOOKS = {
+    "INPUT": "input",
+    "FORWARD": "forward",
+    "PREROUTING": "prerouting",
+    "OUTPUT": "output",
+    "POSTROUTING": "postrouting",
+}
+PRIORITIES = {"raw": -300, "mangle": -150, "nat": -100, "filter": 0, "security": 50}
+_TARGETS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}
+# Targets that let the packet go on to the next rule.
+_NON_TERMINATING = frozenset(
+    {
+        "LOG",
+        "NFLOG",
+        "ULOG",
+        "AUDIT",
+        "TRACE",
+        "MARK",
+        "CONNMARK",
+        "CLASSIFY",
+        "DSCP",
+        "TOS",
+        "TTL",
+        "HL",
+        "TCPMSS",
+        "CT",
+        "NOTRACK",
+        "SECMARK",
+        "CONNSECMARK",
+        "CHECKSUM",
+        "IDLETIMER",
+        "LED",
+        "SET",
+    }
+)
+_GENERIC = frozenset(
+    {
+        "-p",
+        "--protocol",
+        "-s",
+        "--source",
+        "--src",
+        "-d",
+        "--destination",
+        "--dst",
+        "-i",
+        "--in-interface",
+        "-o",
+        "--out-interface",
+        "-m",
+        "--match",
+        "-j",
+        "--jump",
+        "-g",
+        "--goto",
+        "-f",
+        "--fragment",
+    }
+)
+_COUNTERS = re.compile(r"^\[\d+:\d+\]\s+")
+_COMMON_MODULES = frozenset(
+    {"tcp", "udp", "multiport", "icmp", "icmp6", "conntrack", "state", "comment", "limit"}
+)
+
+
+def _split_quotes(line: str) -> list[str]:
+    """``split_line`` without backslashes: str.split does the work, not a loop per character."""
+    parts = line.split('"')
+    if len(parts) % 2 == 0:
+        raise ValueError("unbalanced quotes")
+    words: list[str] = []
+    glue = False  # the next piece continues the last word (no blank in between)
+    for i, part in enumerate(parts):
+        if i % 2:
+            if glue:
+                words[-1] += part
+            else:
+                words.append(part)
+            glue = True
+            continue
+        if not part:
+            continue
+        pieces = part.split()
+        if pieces and glue and not part[0].isspace():
+            words[-1] += pieces.pop(0)
+        words.extend(pieces)
+        glue = not part[-1].isspace()
+    return words
+
+
+def split_line(line: str) -> list[str]:
+    """The words of a save line: iptables-save double-quotes (``--comment "a b"``) with
+    backslash escapes; ``ValueError`` on an unbalanced quote. Linear, and faster than shlex."""
+    if "\\" not in line:
+        return _split_quotes(line)
+    words: list[str] = []
+    word: list[str] = []
+    started = quoted = escaped = False
+    for char in line:
+        if escaped:
+            word.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = started = True
+        elif char == '"':
+            quoted = not quoted
+            started = True
+        elif char.isspace() and not quoted:
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(char)
+            started = True
+    if quoted or escaped:
+        raise ValueError("unbalanced quotes")
+    if started:
+        words.append("".join(word))
+    return words
+
+
+def save_family(command: str) -> str:
+    """``ipv6`` for ip6tables-save (and -legacy/-nft variants), else ``ipv4``."""
+    return "ipv6" if command.startswith("ip6") else "ipv4"
+
+
+class _Line:
+    """One ``-A`` line being read: tokens and a cursor."""
+
+    def __init__(self, tokens: list[str], family: str) -> None:
+        self.tokens = tokens
+        self.i = 0
+        self.family = family
+        self.matches: list[Match] = []
+        self.protocols: Optional[frozenset[int]] = None
+        self.verdict: Verdict = CONTINUE
+        self.log = False
+        self.limit: Optional[str] = None
+        self.comment: Optional[str] = None
+
+    def take(self) -> str:
+        if self.i >= len(self.tokens):
+            raise RulesetError("an option without its value")
+        token = self.tokens[self.i]
+        self.i += 1
+        return token
+
+    def module_args(self) -> list[str]:
+        """The option words that follow, up to the next generic option."""
+        args: list[str] = []
+        while self.i < len(self.tokens):
+            token = self.tokens[self.i]
+            after = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else ""
+            if token in _GENERIC or (token == "!" and after in _GENERIC):
+                break
+            args.append(token)
+            self.i += 1
+        return args
+
+
+def _ports(text: str) -> tuple[Interval, ...]:
+    found: list[Interval] = []
+    for part in text.split(","):
+        low_text, _, high_text = part.partition(":")
+        low = _names.number(low_text or "0", _names.SERVICES, 65535)
+        high = _names.number(high_text or "65535", _names.SERVICES, 65535) if _ else low
+        if low is None or high is None or low > high:
+            raise ValueError(part)
+        found.append((low, high))
+    return tuple(found)
+
+
+def _module(line: _Line, module: str) -> None:
+    args = line.module_args()
+    raw = f"-m {module} {' '.join(args)}".strip()
+    if module not in _COMMON_MODULES:
+        line.matches.append(Unknown(raw))
+        return
+    i = 0
+    try:
+        while i < len(args):
+            negate = args[i] == "!"
+            i += negate
+            option = args[i]
+            value = args[i + 1] if i + 1 < len(args) else ""
+            i += 2
+            if option in ("--dport", "--destination-port", "--sport", "--source-port"):
+                field = "dport" if option.startswith(("--d", "--destination")) else "sport"
+                protocols = frozenset({6} if module == "tcp" else {17})
+                line.matches.append(PortMatch(field, protocols, _ports(value), negate))
+            elif option in ("--dports", "--destination-ports", "--sports", "--source-ports"):
+                field = "dport" if option.startswith(("--d", "--destination")) else "sport"
+                protocols = line.protocols or frozenset({6, 17})
+                line.matches.append(PortMatch(field, protocols, _ports(value), negate))
+            elif option in ("--icmp-type", "--icmpv6-type"):
+                family = "ipv6" if option == "--icmpv6-type" else "ipv4"
+                names = _names.ICMPV6_TYPES if family == "ipv6" else _names.ICMP_TYPES
+                type_text = value.split("/")[0]
+                ranges: tuple[Interval, ...]
+                if type_text == "any":
+                    ranges = ((0, 255),)
+                else:
+                    number = _names.number(type_text, names, 255)
+                    if number is None:
+                        raise ValueError(value)
+                    ranges = ((number, number),)
+                line.matches.append(IcmpTypeMatch(family, ranges, negate))
+            elif option in ("--ctstate", "--state"):
+                states = frozenset(s.lower() for s in value.split(","))
+                if not states <= _names.CT_STATES:
+                    raise ValueError(value)
+                line.matches.append(CtStateMatch(states, negate))
+            elif option == "--comment":
+                line.comment = value
+            elif option == "--limit":
+                line.limit = value if not line.limit else f"{value} {line.limit}"
+            elif option == "--limit-burst":
+                line.limit = f"{line.limit or ''} burst {value}".strip()
+            else:
+                raise ValueError(option)
+    except (ValueError, IndexError):
+        line.matches.append(Unknown(raw))
+
+
+def _target(line: _Line, target: str, goto: bool, chains: set[str]) -> None:
+    options = line.tokens[line.i :]
+    line.i = len(line.tokens)
+    if goto:
+        line.verdict = Verdict("goto", target)
+    elif target in _TARGETS:
+        detail = " ".join(options) if target == "REJECT" else ""
+        line.verdict = Verdict(_TARGETS[target], detail=detail)  # type: ignore[arg-type]
+    elif target in chains:
+        line.verdict = Verdict("jump", target)
+    elif target in ("LOG", "NFLOG", "ULOG"):
+        line.log = True
+    elif target not in _NON_TERMINATING:
+        line.verdict = Verdict("other", detail=" ".join([target, *options]))
+
+
+def _rule(tokens: list[str], family: str, chains: set[str], origin: Origin) -> Rule:
+    line = _Line(tokens, family)
+    while line.i < len(tokens):
+        negate = tokens[line.i] == "!"
+        line.i += negate
+        option = line.take()
+        if option in ("-p", "--protocol"):
+            word = line.take().lower()
+            if word == "all" and not negate:
+                continue
+            number = _names.number(word, _names.PROTOCOLS, 255)
+            if number is None:
+                line.matches.append(Unknown(f"-p {word}"))
+                continue
+            line.protocols = frozenset({number})
+            line.matches.append(ProtoMatch(line.protocols, negate, "-p"))
+        elif option in ("-s", "--source", "--src", "-d", "--destination", "--dst"):
+            text = line.take()
+            spans = [_names.address_range(part, family) for part in text.split(",")]
+            field = "saddr" if option in ("-s", "--source", "--src") else "daddr"
+            if any(s is None for s in spans):
+                line.matches.append(Unknown(f"{option} {text}"))
+            else:
+                ranges = tuple(s for s in spans if s is not None)
+                line.matches.append(AddrMatch(field, family, ranges, text, negate))
+        elif option in ("-i", "--in-interface", "-o", "--out-interface"):
+            name = line.take()
+            name = name[:-1] + "*" if name.endswith("+") else name
+            field = "iif" if option in ("-i", "--in-interface") else "oif"
+            line.matches.append(IfaceMatch(field, (name,), negate))
+        elif option in ("-m", "--match"):
+            _module(line, line.take())
+        elif option in ("-j", "--jump", "-g", "--goto"):
+            _target(line, line.take(), option in ("-g", "--goto"), chains)
+        elif option in ("-f", "--fragment"):
+            line.matches.append(Unknown(f"{'! ' if negate else ''}-f"))
+        elif option == "--tcp-flags" or option == "--syn":
+            args = [option, *line.module_args()]
+            line.matches.append(Unknown(" ".join(args)))
+        elif option.startswith("--"):  # an option of the implicit -p module (--dport after -p tcp)
+            line.i -= 1 + negate
+            _module(line, _PROTO_MODULES.get(next(iter(line.protocols or {0})), "?"))
+        else:
+            line.matches.append(Unknown(" ".join([option, *line.module_args()])))
+    return Rule(
+        tuple(line.matches),
+        line.verdict,
+        origin,
+        log=line.log,
+        counter=True,
+        limit=line.limit,
+        comment=line.comment,
+    )
+
+
+_PROTO_MODULES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}
+
+
+def read_save(text: str, command: str = "iptables-save") -> Ruleset:
+    """The tables of one save dump; the family comes from the command's name."""
+    if len(text) > MAX_SAVE_CHARS:
+        raise RulesetError(f"{command} output larger than {MAX_SAVE_CHARS} characters")
+    lines = text.splitlines()
+    if len(lines) > MAX_SAVE_LINES:
+        raise RulesetError(f"{command} output has more than {MAX_SAVE_LINES} lines")
+    family = save_family(command)
+    nft_family = "ip6" if family == "ipv6" else "ip"
+    tables: list[Table] = []
+    notes: list[str] = []
+    table_name: Optional[str] = None
+    declared: dict[str, tuple[Optional[str], Optional[str]]] = {}  # chain -> (hook, policy)
+    rules: dict[str, list[Rule]] = {}
+
+    def close() -> None:
+        if table_name is None:
+            return
+        built = tuple(
+            Chain(
+                name,
+                hook,
+                PRIORITIES.get(table_name, 0),
+                policy,
+                "nat" if table_name == "nat" else "filter",
+                tuple(rules.get(name, ())),
+                Origin(command, f"*{table_name} {name}"),
+            )
+            for name, (hook, policy) in declared.items()
+        )
+        tables.append(Table(nft_family, table_name, command, built))
+
+    for number, raw in enumerate(lines, start=1):
+        line = _COUNTERS.sub("", raw.strip())
+        if not line or line.startswith("#"):
+            continue
+        if len(line) > MAX_LINE_CHARS:
+            raise RulesetError(f"{command} line {number} longer than {MAX_LINE_CHARS} characters")
+        if line.startswith("*"):
+            close()
+            table_name, declared, rules = line[1:].strip(), {}, {}
+        elif line == "COMMIT":
+            close()
+            table_name = None
+        elif table_name is None:
+            raise RulesetError(f"{command} line {number}: rule or chain outside a table")
+        elif line.startswith(":"):
+            parts = line[1:].split()
+            if not parts:
+                raise RulesetError(f"{command} line {number}: a chain without a name")
+            name = parts[0]
+            policy_word = parts[1] if len(parts) > 1 else "-"
+            base = policy_word != "-" and name in HOOKS
+            policy = ("drop" if policy_word == "DROP" else "accept") if base else None
+            declared[name] = (HOOKS[name] if base else None, policy)
+        elif line.startswith(("-A ", "--append ")):
+            try:
+                tokens = split_line(line)
+            except ValueError:
+                raise RulesetError(f"{command} line {number}: unbalanced quotes") from None
+            if len(tokens) < 2 or tokens[1] not in declared:
+                raise RulesetError(f"{command} line {number}: rule in an undeclared chain")
+            origin = Origin(command, f"line {number}: {line[:200]}")
+            try:
+                rule = _rule(tokens[2:], family, set(declared), origin)
+            except RulesetError as exc:
+                raise RulesetError(f"{command} line {number}: {exc}") from None
+            rules.setdefault(tokens[1], []).append(rule)
+            if (
+                table_name in ("raw", "mangle")
+                and tokens[1] == "PREROUTING"
+                and rule.verdict.kind in ("drop", "reject")
+            ):
+                notes.append(f"{command}: {table_name} PREROUTING drops before input: {origin.ref}")
+    if table_name is not None:
+        close()
+        notes.append(f"{command}: table {table_name} has no COMMIT (a truncated dump?)")
+    return Ruleset(tuple(tables), tuple(notes))

@@ -1,0 +1,230 @@
+"""The normalised, frozen ruleset model both readers produce and the evaluator reads.
+
+A rule is a conjunction of matches plus one verdict; log, counter and limit are attributes. Every
+rule keeps its ``Origin`` (nft table/chain/handle, or the save command and line) for traces.
+Whatever a reader does not understand becomes an ``Unknown`` match carrying the raw text, so the
+evaluator can answer ``unknown`` instead of silently accepting or dropping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Optional, Union
+
+Family = Literal["ipv4", "ipv6"]
+BOTH: frozenset[str] = frozenset({"ipv4", "ipv6"})
+TABLE_FAMILIES: dict[str, frozenset[str]] = {
+    "ip": frozenset({"ipv4"}),
+    "ip6": frozenset({"ipv6"}),
+    "inet": BOTH,
+}
+OTHER_TABLE_FAMILIES = frozenset({"netdev", "bridge", "arp"})  # recognised, reported, not judged
+
+TCP, UDP, ICMP, ICMPV6, SCTP, DCCP = 6, 17, 1, 58, 132, 33
+PORT_PROTOCOLS = frozenset({TCP, UDP, SCTP, DCCP, 136})  # 136: udplite; nft ``th`` covers these
+ADDRESS_BITS = {"ipv4": 32, "ipv6": 128}
+
+Interval = tuple[int, int]  # inclusive bounds
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a rule (or chain) came from, as evidence names it."""
+
+    source: str  # "nft -j list ruleset", "iptables-save", "ip6tables-legacy-save" …
+    ref: str  # "inet filter input handle 7", "line 12: -A INPUT -p tcp …"
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.ref}"
+
+
+# --------------------------------------------------------------------------- matches
+
+
+@dataclass(frozen=True)
+class FamilyMatch:
+    """``meta nfproto``, or the family a payload match implies (``ip saddr`` in an inet table)."""
+
+    families: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ProtoMatch:
+    """Layer-4 protocol numbers; ``via`` says how (``meta l4proto``, ``ip6 nexthdr``, ``-p``)."""
+
+    protocols: frozenset[int]
+    negate: bool = False
+    via: str = "meta l4proto"
+
+
+@dataclass(frozen=True)
+class PortMatch:
+    """``tcp dport 22``, ``th dport {80, 443}``, ``--dports 1000:2000``; implies the protocols."""
+
+    field: str  # dport or sport
+    protocols: frozenset[int]
+    ranges: tuple[Interval, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class IcmpTypeMatch:
+    """``icmp type`` (family ipv4) or ``icmpv6 type`` (ipv6); implies the protocol."""
+
+    family: str
+    ranges: tuple[Interval, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class AddrMatch:
+    """Source or destination address in any of ``ranges`` (integers; prefixes become ranges)."""
+
+    field: str  # saddr or daddr
+    family: str
+    ranges: tuple[Interval, ...]
+    text: str  # as written, for traces
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class IfaceMatch:
+    """Input or output interface by name (``*`` ends a wildcard) or index name (``iif``)."""
+
+    field: str  # iif or oif
+    names: tuple[str, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class CtStateMatch:
+    states: frozenset[str]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """A concatenation looked up in a set: any alternative (a conjunction) matches."""
+
+    alternatives: tuple[tuple[Match, ...], ...]
+    text: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A match the readers do not understand, kept with its raw text (``xt`` matches too)."""
+
+    raw: str
+
+
+Match = Union[
+    FamilyMatch,
+    ProtoMatch,
+    PortMatch,
+    IcmpTypeMatch,
+    AddrMatch,
+    IfaceMatch,
+    CtStateMatch,
+    AnyOf,
+    Unknown,
+]
+
+# --------------------------------------------------------------------------- verdicts and rules
+
+VerdictKind = Literal[
+    "accept", "drop", "reject", "jump", "goto", "return", "continue", "vmap", "other"
+]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a matching rule does. ``other`` (queue, nat, unknown targets) is never judged."""
+
+    kind: VerdictKind
+    target: Optional[str] = None  # chain name in the same table, for jump and goto
+    entries: tuple[tuple[tuple[Match, ...], Verdict], ...] = ()  # vmap: key matches → verdict
+    detail: str = ""  # reject type, the unknown target's name, the vmap key
+
+    @property
+    def terminal(self) -> bool:
+        return self.kind in ("accept", "drop", "reject")
+
+
+CONTINUE = Verdict("continue")
+
+
+@dataclass(frozen=True)
+class Rule:
+    matches: tuple[Match, ...]
+    verdict: Verdict
+    origin: Origin
+    log: bool = False
+    counter: bool = False
+    limit: Optional[str] = None  # "10/second burst 20": the rule matches only some packets
+    comment: Optional[str] = None
+
+
+# --------------------------------------------------------------------------- containers
+
+
+@dataclass(frozen=True)
+class NamedSet:
+    """A named set or verdict map; anonymous sets are folded into the rule that holds them."""
+
+    name: str
+    type: str
+    flags: tuple[str, ...]
+    elements: int
+    is_map: bool = False
+
+
+@dataclass(frozen=True)
+class Chain:
+    name: str
+    hook: Optional[str] = None  # input, forward, prerouting … (None: regular chain)
+    priority: int = 0
+    policy: Optional[str] = None  # accept or drop, base chains only
+    type: str = "filter"
+    rules: tuple[Rule, ...] = ()
+    origin: Optional[Origin] = None
+
+    @property
+    def is_base(self) -> bool:
+        return self.hook is not None
+
+
+@dataclass(frozen=True)
+class Table:
+    family: str  # ip, ip6, inet, netdev, bridge, arp
+    name: str
+    source: str  # "nft -j list ruleset" or the save command
+    chains: tuple[Chain, ...] = ()
+    sets: tuple[NamedSet, ...] = ()
+    xt: bool = False  # iptables-nft wrote it: its matches are opaque here, read its save dump
+
+    @property
+    def families(self) -> frozenset[str]:
+        return TABLE_FAMILIES.get(self.family, frozenset())
+
+    def chain(self, name: str) -> Optional[Chain]:
+        for chain in self.chains:
+            if chain.name == name:
+                return chain
+        return None
+
+    @property
+    def label(self) -> str:
+        return f"{self.source}: table {self.family} {self.name}"
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    tables: tuple[Table, ...] = ()
+    notes: tuple[str, ...] = field(default=())  # what was seen but not judged, and why
+
+    def merged(self, other: Ruleset) -> Ruleset:
+        return Ruleset(self.tables + other.tables, self.notes + other.notes)
+
+    @property
+    def rule_count(self) -> int:
+        return sum(len(c.rules) for t in self.tables for c in t.chains)

@@ -1,0 +1,131 @@
+"""Read ``nft -j list ruleset`` (libnftables-json(5)) into the ruleset model.
+
+The text comes from other hosts and is untrusted: its size, object count and nesting are capped
+(over a cap: ``RulesetError`` with a one-line message), and any expression this reader does not
+understand becomes an ``Unknown`` match (or an ``other`` verdict) instead of being dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any, Optional
+
+from v6gap.errors import RulesetError
+from v6gap.firewall._nft_rules import TableReader, raw_text
+from v6gap.firewall.model import (
+    OTHER_TABLE_FAMILIES,
+    Chain,
+    NamedSet,
+    Origin,
+    Ruleset,
+    Table,
+)
+
+SOURCE = "nft -j list ruleset"
+MAX_JSON_CHARS = 128 << 20  # nft -j on 200k rules is ~100 MB
+MAX_OBJECTS = 2_000_000
+
+
+def load_objects(
+    text: str, max_chars: Optional[int] = None, max_objects: Optional[int] = None
+) -> list[Any]:
+    """The ``nftables`` list of a dump, bounded; ``RulesetError`` says in one line what is wrong."""
+    max_chars = MAX_JSON_CHARS if max_chars is None else max_chars
+    max_objects = MAX_OBJECTS if max_objects is None else max_objects
+    if len(text) > max_chars:
+        raise RulesetError(f"nft JSON larger than {max_chars} characters")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise RulesetError("nft JSON nested too deeply to parse") from None
+    except ValueError as exc:
+        raise RulesetError(f"not JSON ({str(exc).splitlines()[0]})") from None
+    objects = data.get("nftables") if isinstance(data, dict) else None
+    if not isinstance(objects, list):
+        raise RulesetError("nft JSON has no 'nftables' list")
+    if len(objects) > max_objects:
+        raise RulesetError(f"nft JSON has more than {max_objects} objects")
+    return objects
+
+
+def _body(obj: Any, kind: str) -> Optional[dict[str, Any]]:
+    body = obj.get(kind) if isinstance(obj, dict) and len(obj) == 1 else None
+    if not isinstance(body, dict) or not isinstance(body.get("family"), str):
+        return None
+    owner = body.get("name" if kind == "table" else "table")
+    return body if isinstance(owner, str) else None
+
+
+def read_nft(text: str, source: str = SOURCE) -> Ruleset:
+    """The ruleset of one ``nft -j list ruleset`` dump (``RulesetError`` when unreadable)."""
+    objects = load_objects(text)
+    table_order: list[tuple[str, str]] = []
+    chains: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    sets: dict[tuple[str, str], dict[str, dict[str, Any]]] = defaultdict(dict)
+    rules: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+
+    def note_table(key: tuple[str, str]) -> None:
+        if key not in chains:
+            chains[key] = []
+            table_order.append(key)
+
+    for obj in objects:
+        if (body := _body(obj, "table")) is not None:
+            note_table((body["family"], body["name"]))
+        elif (body := _body(obj, "chain")) is not None and isinstance(body.get("name"), str):
+            note_table((body["family"], body["table"]))
+            chains[(body["family"], body["table"])].append(body)
+        elif (body := _body(obj, "set") or _body(obj, "map")) is not None:
+            if isinstance(body.get("name"), str):
+                note_table((body["family"], body["table"]))
+                sets[(body["family"], body["table"])][body["name"]] = body
+        elif (body := _body(obj, "rule")) is not None and isinstance(body.get("chain"), str):
+            rules[(body["family"], body["table"], body["chain"])].append(body)
+    tables: list[Table] = []
+    notes: list[str] = []
+    for family, name in table_order:
+        reader = TableReader(family, name, sets[(family, name)])
+        built: list[Chain] = []
+        for chain in chains[(family, name)]:
+            built.append(_chain(reader, chain, rules[(family, name, chain["name"])], source))
+        named = tuple(
+            NamedSet(
+                str(s.get("name")),
+                raw_text(s.get("type")),
+                tuple(str(f) for f in s.get("flags", []) if isinstance(f, str))
+                if isinstance(s.get("flags"), list)
+                else (),
+                len(s["elem"]) if isinstance(s.get("elem"), list) else 0,
+                "map" in s,
+            )
+            for s in sets[(family, name)].values()
+        )
+        tables.append(Table(family, name, source, tuple(built), named, reader.xt))
+        if family in OTHER_TABLE_FAMILIES:
+            notes.append(f"{source}: table {family} {name} seen, not judged (family {family})")
+        if reader.xt:
+            notes.append(
+                f"{source}: table {family} {name} was written by iptables-nft; its xt "
+                "matches are opaque here (read it from the *-save dump)"
+            )
+    return Ruleset(tuple(tables), tuple(notes))
+
+
+def _chain(
+    reader: TableReader, body: dict[str, Any], rules: list[dict[str, Any]], source: str
+) -> Chain:
+    hook = body.get("hook") if isinstance(body.get("hook"), str) else None
+    prio = body.get("prio", 0)
+    priority = prio if isinstance(prio, int) and not isinstance(prio, bool) else 0
+    policy = None
+    if hook is not None:
+        policy = "drop" if body.get("policy") == "drop" else "accept"
+    label = f"{reader.family} {reader.name} chain {body['name']}"
+    built = tuple(
+        reader.rule(r, Origin(source, f"{label} handle {r.get('handle')}")) for r in rules
+    )
+    chain_type = body.get("type") if isinstance(body.get("type"), str) else "filter"
+    return Chain(
+        body["name"], hook, priority, policy, str(chain_type), built, Origin(source, label)
+    )

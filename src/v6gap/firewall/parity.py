@@ -1,0 +1,282 @@
+"""Whole-space questions: parity between families, and explain for one packet description.
+
+Partitioning: the port space 0..65535 (per protocol), the ICMP types 0..255 and each family's
+source addresses are cut only where some rule's range starts or ends. Inside one interval every
+port, type or source match of the ruleset answers the same way, so one evaluation per interval
+is exact, and the number of evaluations grows with the boundaries the ruleset draws, not with
+65,536 ports. Intervals suit this domain better than a BDD: every match here is already a range
+(ports, types, prefixes), and intervals turn straight into the ``from_port``/``to_port`` rows
+users read. Loopback sources are left out: the class is "from the network".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from v6gap.errors import InputError
+from v6gap.firewall import _names
+from v6gap.firewall._index import RuleIndex
+from v6gap.firewall.evaluate import ClassVerdict, PacketClass, judge
+from v6gap.firewall.model import (
+    ADDRESS_BITS,
+    ICMP,
+    ICMPV6,
+    PORT_PROTOCOLS,
+    TCP,
+    UDP,
+    AddrMatch,
+    AnyOf,
+    Interval,
+    Match,
+    PortMatch,
+    ProtoMatch,
+    Rule,
+    Ruleset,
+    Verdict,
+)
+
+# ICMPv6 type -> the ICMPv4 type with the same meaning; the others (NDP, MLD) have no IPv4
+# counterpart to be at parity with and are judged by the lint (FW-04, FW-05).
+ICMP_COUNTERPARTS = {128: 8, 129: 0, 1: 3, 2: 3, 3: 11, 4: 12}
+_RANK = {"accept": 3, "conditional": 2, "unknown": 1, "drop": 0}  # unknown might accept
+MAX_SOURCES_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A verdict over every source: ``sources`` lists those accepted when it is conditional."""
+
+    verdict: ClassVerdict
+    trace: tuple[str, ...]
+    other_trace: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParityDifference:
+    proto: str  # tcp, udp, icmpv6, a protocol name or number, "other"
+    from_port: Optional[int]  # the ICMPv6 type for icmpv6; None for portless protocols
+    to_port: Optional[int]
+    ipv4: ClassVerdict
+    ipv6: ClassVerdict
+    wider: str  # "ipv6" or "ipv4": the family that lets more in
+    why: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        span = ("from_type", "to_type") if self.proto == "icmpv6" else ("from_port", "to_port")
+        found: dict[str, Any] = {"proto": self.proto}
+        if self.from_port is not None:
+            found[span[0]], found[span[1]] = self.from_port, self.to_port
+        found.update(ipv4=self.ipv4, ipv6=self.ipv6, wider=self.wider, why=self.why)
+        return found
+
+
+# --------------------------------------------------------------------------- partitions
+
+
+def _of_all(matches: tuple[Match, ...]) -> Iterator[Match]:
+    for match in matches:
+        yield match
+        if isinstance(match, AnyOf):
+            for alternative in match.alternatives:
+                yield from _of_all(alternative)
+
+
+def _of_verdict(verdict: Verdict) -> Iterator[Match]:
+    for when, inner in verdict.entries:
+        yield from _of_all(when)
+        yield from _of_verdict(inner)
+
+
+def _of_rule(rule: Rule) -> Iterator[Match]:
+    """Every match in a rule, its concatenations and its verdict map included."""
+    yield from _of_all(rule.matches)
+    yield from _of_verdict(rule.verdict)
+
+
+def _matches(ruleset: Ruleset) -> Iterator[Match]:
+    for table in ruleset.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                yield from _of_rule(rule)
+
+
+def _atoms(spans: Iterator[Interval], low: int, high: int) -> list[Interval]:
+    cuts = {low, high + 1}
+    for a, b in spans:
+        cuts.update(c for c in (a, b + 1) if low <= c <= high + 1)
+    ordered = sorted(cuts)
+    return [(a, b - 1) for a, b in zip(ordered, ordered[1:])]
+
+
+def port_atoms(ruleset: Ruleset, protocol: int) -> list[Interval]:
+    spans = (
+        span
+        for m in _matches(ruleset)
+        if isinstance(m, PortMatch) and m.field == "dport" and protocol in m.protocols
+        for span in m.ranges
+    )
+    return _atoms(spans, 0, 65535)
+
+
+def _source_cuts(family: str, spans: list[Interval]) -> list[Interval]:
+    loopback = _names.address_range(_names.LOOPBACK[family], family)
+    assert loopback is not None
+    atoms = _atoms(iter([*spans, loopback]), 0, (1 << ADDRESS_BITS[family]) - 1)
+    return [a for a in atoms if not (loopback[0] <= a[0] and a[1] <= loopback[1])]
+
+
+def _saddr_spans(matches: Iterator[Match], family: str) -> list[Interval]:
+    return [
+        span
+        for m in matches
+        if isinstance(m, AddrMatch) and m.field == "saddr" and m.family == family
+        for span in m.ranges
+    ]
+
+
+def source_atoms(ruleset: Ruleset, family: str) -> list[Interval]:
+    """The network sources (loopback left out) cut wherever any rule's source range is."""
+    return _source_cuts(family, _saddr_spans(_matches(ruleset), family))
+
+
+def _prefixes(span: Interval, family: str) -> str:
+    make = ipaddress.IPv4Address if family == "ipv4" else ipaddress.IPv6Address
+    nets = list(ipaddress.summarize_address_range(make(span[0]), make(span[1])))
+    text = ", ".join(str(n) for n in nets[:2])
+    return text + (f" … ({len(nets)} prefixes)" if len(nets) > 2 else "")
+
+
+# --------------------------------------------------------------------------- questions
+
+
+def decide(
+    ruleset: Ruleset,
+    family: str,
+    protocol: int,
+    dport: Interval = (0, 65535),
+    icmp_type: Interval = (0, 255),
+    saddr: Optional[Interval] = None,
+    iif: Optional[str] = None,
+    index: Optional[RuleIndex] = None,
+) -> Decision:
+    """The verdict for new connections of one kind from every (or one) network source."""
+    index = index or RuleIndex()
+    seen: list[Interval] = []
+    first = judge(ruleset, PacketClass(family, protocol, dport, icmp_type, saddr, iif), index, seen)
+    atoms = _source_cuts(family, seen)
+    if saddr is not None:
+        atoms = [(max(a, saddr[0]), min(b, saddr[1])) for a, b in atoms]
+        atoms = [(a, b) for a, b in atoms if a <= b]
+    if not seen and saddr is None:
+        return Decision(first.verdict, first.trace, first.other_trace)  # no source cuts it
+    judged = [
+        (span, judge(ruleset, PacketClass(family, protocol, dport, icmp_type, span, iif), index))
+        for span in atoms
+    ]
+    if not judged:
+        return Decision("unknown", ("no network source in the given range (loopback only)",))
+    verdicts = {j.verdict for _, j in judged}
+    first = judged[0][1]
+    if len(verdicts) == 1:
+        return Decision(first.verdict, first.trace, first.other_trace)
+    accepted: list[Interval] = []
+    for span, j in judged:
+        if j.verdict not in ("accept", "conditional"):
+            continue
+        if accepted and accepted[-1][1] + 1 == span[0]:
+            accepted[-1] = (accepted[-1][0], span[1])  # atoms only the ruleset told apart
+        else:
+            accepted.append(span)
+    shown = tuple(_prefixes(s, family) for s in accepted[:MAX_SOURCES_SHOWN])
+    if len(accepted) > MAX_SOURCES_SHOWN:
+        shown += (f"… and {len(accepted) - MAX_SOURCES_SHOWN} more source ranges",)
+    open_one = next(j for _, j in judged if j.verdict != "drop")
+    shut = next((j for _, j in judged if j.verdict == "drop"), first)
+    verdict: ClassVerdict = "unknown" if "unknown" in verdicts else "conditional"
+    return Decision(verdict, open_one.trace, shut.trace, shown)
+
+
+def _why(decision: Decision) -> dict[str, Any]:
+    found: dict[str, Any] = {"verdict": decision.verdict, "trace": list(decision.trace)}
+    if decision.verdict in ("conditional", "unknown"):
+        found["other_trace"] = list(decision.other_trace)
+    if decision.sources:
+        found["accepted_sources"] = list(decision.sources)
+    return found
+
+
+def _difference(
+    proto: str, span: Optional[Interval], v4: Decision, v6: Decision, **extra: Any
+) -> ParityDifference:
+    wider = "ipv6" if _RANK[v6.verdict] > _RANK[v4.verdict] else "ipv4"
+    why = {"ipv4": _why(v4), "ipv6": _why(v6), **extra}
+    low, high = span if span is not None else (None, None)
+    return ParityDifference(proto, low, high, v4.verdict, v6.verdict, wider, why)
+
+
+def _other_protocols(named: set[int]) -> list[tuple[int, str]]:
+    """Protocols the ruleset names (beyond tcp/udp/icmp), and one standing for all the rest."""
+    found = [
+        (p, _names.PROTOCOL_NAMES.get(p, str(p)))
+        for p in sorted(named - {TCP, UDP, ICMP, ICMPV6} - PORT_PROTOCOLS)
+    ]
+    unnamed = next(p for p in range(253, 0, -1) if p not in named)
+    return [*found, (unnamed, "other")]
+
+
+def parity(ruleset: Ruleset) -> list[ParityDifference]:
+    """Every protocol/port (and ICMP type) range where IPv4 and IPv6 verdicts differ."""
+    index = RuleIndex()
+    named = {p for m in _matches(ruleset) if isinstance(m, ProtoMatch) for p in m.protocols}
+    differences: list[ParityDifference] = []
+    for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
+        name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
+        pending: Optional[tuple[Interval, Decision, Decision]] = None
+        for atom in port_atoms(ruleset, protocol):
+            v4 = decide(ruleset, "ipv4", protocol, atom, index=index)
+            v6 = decide(ruleset, "ipv6", protocol, atom, index=index)
+            same_as_pending = pending is not None and (
+                (pending[1].verdict, pending[2].verdict) == (v4.verdict, v6.verdict)
+            )
+            if pending is not None and same_as_pending:
+                pending = ((pending[0][0], atom[1]), pending[1], pending[2])
+                continue
+            if pending is not None and pending[1].verdict != pending[2].verdict:
+                differences.append(_difference(name, *pending))
+            pending = (atom, v4, v6)
+        if pending is not None and pending[1].verdict != pending[2].verdict:
+            differences.append(_difference(name, *pending))
+    for v6_type, v4_type in ICMP_COUNTERPARTS.items():
+        v4 = decide(ruleset, "ipv4", ICMP, icmp_type=(v4_type, v4_type), index=index)
+        v6 = decide(ruleset, "ipv6", ICMPV6, icmp_type=(v6_type, v6_type), index=index)
+        if v4.verdict != v6.verdict:
+            differences.append(_difference("icmpv6", (v6_type, v6_type), v4, v6, icmp_type=v4_type))
+    for protocol, label in _other_protocols(named):
+        v4 = decide(ruleset, "ipv4", protocol, index=index)
+        v6 = decide(ruleset, "ipv6", protocol, index=index)
+        if v4.verdict != v6.verdict:
+            differences.append(_difference(label, None, v4, v6, protocol=protocol))
+    return differences
+
+
+def explain(
+    ruleset: Ruleset,
+    family: str,
+    protocol: int,
+    dport: Optional[int] = None,
+    icmp_type: Optional[int] = None,
+    saddr: Optional[str] = None,
+    iif: Optional[str] = None,
+) -> Decision:
+    """The verdict and rule trace for one description of a new incoming connection."""
+    span: Optional[Interval] = None
+    if saddr is not None:
+        span = _names.address_range(saddr, family)
+        if span is None:
+            raise InputError(f"{saddr!r} is not an {family} address or prefix")
+    ports = (dport, dport) if dport is not None else (0, 65535)
+    types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
+    return decide(ruleset, family, protocol, ports, types, span, iif)

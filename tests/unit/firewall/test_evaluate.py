@@ -1,0 +1,188 @@
+"""The class evaluator on hand-written rulesets: chains, priorities, jumps, cycles, bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.unit.firewall.rulesets import (
+    ACCEPT,
+    CT_STATE,
+    DROP,
+    Nft,
+    goto,
+    inet_input,
+    jump,
+    match,
+    meta,
+    payload,
+    tcp_dport,
+)
+from v6gap.firewall import evaluate
+from v6gap.firewall.evaluate import Judgement, PacketClass, judge
+from v6gap.firewall.model import Ruleset
+
+SSH6 = PacketClass("ipv6", 6, (22, 22))
+SSH4 = PacketClass("ipv4", 6, (22, 22))
+WEB6 = PacketClass("ipv6", 6, (80, 80))
+
+
+def test_policy_drop_with_one_open_port() -> None:
+    ruleset = inet_input(
+        [match(CT_STATE, ["established", "related"]), ACCEPT],
+        [match(meta("iif"), "lo"), ACCEPT],
+        [tcp_dport(22), ACCEPT],
+    )
+    assert judge(ruleset, SSH6).verdict == "accept"
+    assert judge(ruleset, SSH4).verdict == "accept"
+    web = judge(ruleset, WEB6)
+    assert web.verdict == "drop" and web.trace[-1].endswith("policy drop")
+    assert "handle 3" in judge(ruleset, SSH6).trace[0]
+
+
+def test_no_chain_accepts_everything() -> None:
+    found = judge(Ruleset(), SSH6)
+    assert found.verdict == "accept" and "no ipv6 filter chain" in found.trace[0]
+
+
+def test_family_selectors_in_inet_tables() -> None:
+    ruleset = inet_input(
+        [match(meta("nfproto"), "ipv4"), tcp_dport(22), ACCEPT],
+        [match(payload("ip6", "saddr"), {"prefix": {"addr": "2001:db8::", "len": 32}}, "!="), DROP],
+        policy="accept",
+    )
+    assert judge(ruleset, SSH4).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv4", 17)).verdict == "accept"  # ip6 saddr: not IPv4
+    inside = PacketClass("ipv6", 6, (22, 22), saddr=(0x20010DB8 << 96, (0x20010DB8 << 96) + 5))
+    assert judge(ruleset, inside).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 6, (22, 22), saddr=(1, 1))).verdict == "drop"
+    assert judge(ruleset, SSH6).verdict == "conditional"  # any source: some are dropped
+
+
+def test_base_chains_run_by_priority_and_drop_is_final() -> None:
+    nft = (
+        Nft()
+        .table("inet", "a")
+        .chain("inet", "a", "late", "input", 10, "accept")
+        .rule("inet", "a", "late", tcp_dport(22), DROP)
+        .table("ip6", "b")
+        .chain("ip6", "b", "early", "input", -10, "drop")
+        .rule("ip6", "b", "early", tcp_dport({"set": [22, 80]}), ACCEPT)
+    )
+    ruleset = nft.read()
+    ssh = judge(ruleset, SSH6)
+    assert ssh.verdict == "drop"  # accepted by the first chain, dropped by the second
+    assert "b chain early" in ssh.trace[0] and "a chain late" in ssh.trace[-1]
+    assert judge(ruleset, WEB6).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 17)).verdict == "drop"
+    assert judge(ruleset, SSH4).verdict == "drop"  # only the inet chain sees IPv4
+    accept_first = Nft().table("ip6", "t")
+    accept_first.chain("ip6", "t", "one", "input", 0, "drop").rule("ip6", "t", "one", ACCEPT)
+    accept_first.chain("ip6", "t", "two", "input", 5, "drop")
+    assert judge(accept_first.read(), SSH6).verdict == "drop"  # accept only ends its chain
+
+
+def _with_chains(*rules: tuple[str, list[dict[str, Any]]], policy: str = "drop") -> Ruleset:
+    nft = Nft().table("inet", "t").chain("inet", "t", "input", "input", 0, policy)
+    for name in {n for n, _ in rules if n != "input"}:
+        nft.chain("inet", "t", name)
+    for name, expr in rules:
+        nft.rule("inet", "t", name, *expr)
+    return nft.read()
+
+
+def test_jump_return_and_goto() -> None:
+    ruleset = _with_chains(
+        ("input", [jump("services")]),
+        ("input", [tcp_dport(80), ACCEPT]),
+        ("services", [tcp_dport(22), ACCEPT]),
+        ("services", [tcp_dport(80), {"return": None}]),
+        ("services", [tcp_dport(443), goto("tls")]),
+        ("tls", [match(meta("iifname"), "eth0"), ACCEPT]),
+    )
+    ssh = judge(ruleset, SSH6)
+    assert ssh.verdict == "accept" and "jump services" in ssh.trace[0]
+    assert judge(ruleset, WEB6).verdict == "accept"  # returned, then accepted by input
+    tls = judge(ruleset, PacketClass("ipv6", 6, (443, 443)))
+    assert tls.verdict == "conditional"  # only from eth0; else the goto returns to policy drop
+    assert any("goto tls" in step for step in tls.trace)
+    assert judge(ruleset, PacketClass("ipv6", 6, (443, 443), iif="eth0")).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 6, (443, 443), iif="eth1")).verdict == "drop"
+
+
+def test_cycles_and_missing_chains_are_unknown() -> None:
+    ruleset = _with_chains(
+        ("input", [tcp_dport(22), jump("a")]),
+        ("input", [tcp_dport(80), jump("nowhere")]),
+        ("a", [jump("b")]),
+        ("b", [jump("a")]),
+    )
+    cycle = judge(ruleset, SSH6)
+    assert cycle.verdict == "unknown" and any(
+        "jump cycle" in s for s in cycle.trace + cycle.other_trace
+    )
+    assert judge(ruleset, WEB6).verdict == "unknown"
+    assert judge(ruleset, PacketClass("ipv6", 17)).verdict == "drop"
+
+
+def test_depth_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    chain_rules = [("input", [jump("c0")])]
+    chain_rules += [(f"c{i}", [jump(f"c{i + 1}")]) for i in range(10)]
+    chain_rules += [("c10", [ACCEPT])]
+    ruleset = _with_chains(*chain_rules)
+    assert judge(ruleset, SSH6).verdict == "accept"
+    monkeypatch.setattr(evaluate, "MAX_JUMP_DEPTH", 5)
+    found = judge(ruleset, SSH6)
+    assert found.verdict == "unknown" and any("deeper than 5" in s for s in found.trace)
+
+
+def test_unknown_matches_and_other_verdicts() -> None:
+    fib = match({"fib": {"result": "type", "flags": ["daddr"]}}, "local")
+    ruleset = inet_input(
+        [fib, tcp_dport(22), ACCEPT], [tcp_dport(80), {"queue": {"num": 0}}], [ACCEPT]
+    )
+    assert judge(ruleset, SSH6).verdict == "accept"  # accepted either way
+    assert judge(ruleset, WEB6).verdict == "unknown"
+    unsure = inet_input([fib, tcp_dport(22), ACCEPT])
+    assert judge(unsure, SSH6).verdict == "unknown"
+    assert judge(unsure, WEB6).verdict == "drop"
+
+
+def test_limits_interfaces_and_daddr_are_conditional() -> None:
+    limited = inet_input([tcp_dport(22), {"limit": {"rate": 3, "per": "minute"}}, ACCEPT])
+    found: Judgement = judge(limited, SSH6)
+    assert found.verdict == "conditional" and "limit" in found.trace[0]
+    assert judge(inet_input([match(meta("iif"), "lo", "!="), ACCEPT]), SSH6).verdict == "accept"
+    daddr = inet_input([match(payload("ip6", "daddr"), "2001:db8::1"), ACCEPT])
+    assert judge(daddr, SSH6).verdict == "conditional"
+    assert judge(inet_input([match(meta("oifname"), "eth0"), ACCEPT]), SSH6).verdict == "drop"
+
+
+def test_reject_counts_as_drop_and_ct_state() -> None:
+    ruleset = inet_input(
+        [match(CT_STATE, "invalid"), DROP],
+        [match(CT_STATE, "new", "!="), ACCEPT],
+        [tcp_dport(22), {"reject": {"type": "tcp reset"}}],
+        policy="accept",
+    )
+    found = judge(ruleset, SSH6)
+    assert found.verdict == "drop" and "reject" in found.trace[-1]
+    assert judge(ruleset, WEB6).verdict == "accept"
+
+
+def test_vmaps() -> None:
+    vmap = {
+        "vmap": {
+            "key": payload("tcp", "dport"),
+            "data": {"set": [[22, ACCEPT], [{"range": [80, 90]}, jump("web")], [443, DROP]]},
+        }
+    }
+    ruleset = _with_chains(
+        ("input", [vmap]), ("input", [ACCEPT]), ("web", [match(meta("iifname"), "eth0"), DROP])
+    )
+    assert judge(ruleset, SSH6).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 6, (443, 443))).verdict == "drop"
+    assert judge(ruleset, PacketClass("ipv6", 6, (85, 85))).verdict == "conditional"
+    assert judge(ruleset, PacketClass("ipv6", 6, (1000, 1000))).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 17)).verdict == "accept"

@@ -1,0 +1,154 @@
+"""iptables-save reader: recorded dumps, the common modules, unknown modules, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.unit.firewall.rulesets import CASES, FIXTURES
+from v6gap.errors import RulesetError
+from v6gap.firewall.iptables import read_save, split_line
+from v6gap.firewall.model import (
+    AddrMatch,
+    CtStateMatch,
+    IcmpTypeMatch,
+    IfaceMatch,
+    PortMatch,
+    ProtoMatch,
+    Rule,
+    Unknown,
+)
+
+SAVES = [
+    (case, f.name.removesuffix(".txt"))
+    for case in CASES
+    for f in sorted((FIXTURES / case).glob("*save.txt"))
+    if f.read_text().strip()
+]
+
+
+@pytest.mark.parametrize(("case", "command"), SAVES)
+def test_every_recorded_dump_reads(case: str, command: str) -> None:
+    ruleset = read_save((FIXTURES / case / f"{command}.txt").read_text(), command)
+    family = "ip6" if command.startswith("ip6") else "ip"
+    assert ruleset.tables and all(t.family == family for t in ruleset.tables)
+
+
+def test_v4_ssh_only() -> None:
+    text = (FIXTURES / "v4-ssh-only-v6-empty" / "iptables-save.txt").read_text()
+    (table,) = read_save(text, "iptables-save").tables
+    chain = table.chain("INPUT")
+    assert chain is not None and chain.policy == "drop" and chain.hook == "input"
+    lo, ct, ssh = chain.rules
+    assert lo.matches == (IfaceMatch("iif", ("lo",)),)
+    assert ct.matches == (CtStateMatch(frozenset({"related", "established"})),)
+    assert ssh.matches == (
+        ProtoMatch(frozenset({6}), False, "-p"),
+        PortMatch("dport", frozenset({6}), ((22, 22),)),
+    )
+    assert ssh.verdict.kind == "accept"
+    assert ssh.origin.ref.startswith("line 8: -A INPUT -p tcp")
+
+
+def test_docker_raw_prerouting_drop_is_noted() -> None:
+    text = (FIXTURES / "sources" / "published-port-nat-icc-off__ip6tables.rules").read_text()
+    ruleset = read_save(text, "ip6tables-save")
+    assert any("raw PREROUTING drops" in n for n in ruleset.notes)
+    filter_table = next(t for t in ruleset.tables if t.name == "filter")
+    assert any(not c.is_base for c in filter_table.chains)
+    nat = next(t for t in ruleset.tables if t.name == "nat")
+    assert all(c.type == "nat" for c in nat.chains)
+
+
+def _one(rule_text: str, command: str = "ip6tables-save") -> Rule:
+    text = f"*filter\n:INPUT DROP [0:0]\n:USER - [0:0]\n-A INPUT {rule_text}\nCOMMIT\n"
+    (table,) = read_save(text, command).tables
+    return table.chain("INPUT").rules[0]  # type: ignore[union-attr]
+
+
+def test_common_modules() -> None:
+    rule = _one(
+        "-s 2001:db8::/32,fe80::/10 ! -i eth0 -p udp -m multiport --dports 53,1000:2000 -j USER"
+    )
+    addr, iface, proto, ports = rule.matches
+    assert isinstance(addr, AddrMatch) and len(addr.ranges) == 2 and addr.field == "saddr"
+    assert iface == IfaceMatch("iif", ("eth0",), negate=True)
+    assert proto == ProtoMatch(frozenset({17}), False, "-p")
+    assert ports == PortMatch("dport", frozenset({17}), ((53, 53), (1000, 2000)))
+    assert rule.verdict.kind == "jump" and rule.verdict.target == "USER"
+    icmp = _one(
+        "-p ipv6-icmp -m icmp6 --icmpv6-type neighbour-solicitation "
+        '-m comment --comment "NS x" -j ACCEPT'
+    )
+    assert IcmpTypeMatch("ipv6", ((135, 135),)) in icmp.matches and icmp.comment == "NS x"
+    limited = _one('-m limit --limit 5/min --limit-burst 10 -j LOG --log-prefix "x: "')
+    assert limited.limit == "5/min burst 10" and limited.log and limited.verdict.kind == "continue"
+    state = _one("-m state ! --state NEW -j DROP")
+    assert state.matches == (CtStateMatch(frozenset({"new"}), negate=True),)
+    reject = _one("-p tcp ! --dport 22 -j REJECT --reject-with tcp-reset")
+    assert reject.verdict.kind == "reject" and "tcp-reset" in reject.verdict.detail
+    assert PortMatch("dport", frozenset({6}), ((22, 22),), negate=True) in reject.matches
+    wildcard = _one("-i veth+ -j RETURN")
+    assert (
+        wildcard.matches == (IfaceMatch("iif", ("veth*",)),) and wildcard.verdict.kind == "return"
+    )
+    goto = _one("-g USER")
+    assert goto.verdict.kind == "goto"
+
+
+def test_unknown_modules_and_targets_are_kept() -> None:
+    rule = _one(
+        "-m addrtype --dst-type LOCAL -m set --match-set blocked src -p tcp --syn -j DNAT --to 1"
+    )
+    unknown = [m for m in rule.matches if isinstance(m, Unknown)]
+    assert [u.raw for u in unknown] == [
+        "-m addrtype --dst-type LOCAL",
+        "-m set --match-set blocked src",
+        "--syn",
+    ]
+    assert rule.verdict.kind == "other" and "DNAT" in rule.verdict.detail
+    bad = _one("-p tcp -m tcp --dport notaport -j ACCEPT")
+    assert isinstance(bad.matches[-1], Unknown)
+    assert isinstance(_one("-p frobnicate -j ACCEPT").matches[0], Unknown)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("-A INPUT -j ACCEPT\n", "outside a table"),
+        ("*filter\n-A NOPE -j ACCEPT\nCOMMIT\n", "undeclared chain"),
+        ('*filter\n:INPUT ACCEPT\n-A INPUT -m comment --comment "x\nCOMMIT\n', "unbalanced quotes"),
+        ("*filter\n:INPUT ACCEPT\n-A INPUT -p\nCOMMIT\n", "line 3: an option without its value"),
+        ("*filter\n:\nCOMMIT\n", "a chain without a name"),
+    ],
+)
+def test_bad_dumps_raise_one_line_errors(text: str, message: str) -> None:
+    with pytest.raises(RulesetError, match=message) as info:
+        read_save(text, "iptables-save")
+    assert "\n" not in str(info.value)
+
+
+def test_truncated_dump_is_noted() -> None:
+    ruleset = read_save("*filter\n:INPUT DROP [0:0]\n", "iptables-save")
+    assert ruleset.tables[0].chain("INPUT") is not None
+    assert any("no COMMIT" in n for n in ruleset.notes)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("-A INPUT -j ACCEPT", ["-A", "INPUT", "-j", "ACCEPT"]),
+        (
+            '-A INPUT -m comment --comment "a b" -j X',
+            ["-A", "INPUT", "-m", "comment", "--comment", "a b", "-j", "X"],
+        ),
+        (r'--comment "say \"hi\" \\ now"', ["--comment", 'say "hi" \\ now']),
+        ('--comment ""', ["--comment", ""]),
+    ],
+)
+def test_split_line_reads_save_quoting(line: str, words: list[str]) -> None:
+    assert split_line(line) == words
+
+
+def test_split_line_is_linear_on_hostile_quotes() -> None:
+    with pytest.raises(ValueError):
+        split_line("a" * 100_000 + '"')
