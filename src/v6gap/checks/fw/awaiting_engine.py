@@ -77,17 +77,6 @@ METAS = (
         ),
     ),
     CheckMeta(
-        id="V6G-FW-09",
-        title="ICMPv6 is matched with meta l4proto",
-        severity=Severity.LOW,
-        seed=OPTION_2,
-        remediation=(
-            "Replace 'ip6 nexthdr icmpv6 icmpv6 type X' with 'meta l4proto ipv6-icmp icmpv6 type "
-            "X' (or just 'icmpv6 type X'): nexthdr is only the first header, so packets with "
-            "extension headers slip past"
-        ),
-    ),
-    CheckMeta(
         id="V6G-FW-11",
         title="Dropped IPv6 packets are logged with a rate limit",
         severity=Severity.LOW,
