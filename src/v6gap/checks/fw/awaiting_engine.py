@@ -66,17 +66,6 @@ METAS = (
         ),
     ),
     CheckMeta(
-        id="V6G-FW-08",
-        title="No unreachable chains",
-        severity=Severity.MEDIUM,
-        seed="NDP Security: RA Guard and Neighbor Table Limits",
-        remediation=(
-            "Jump to the chain from a base chain, before anything accepts what it guards, e.g. "
-            "sudo nft insert rule inet filter input icmpv6 type nd-router-advert jump ra_guard; "
-            "or delete it: sudo nft delete chain inet filter ra_guard"
-        ),
-    ),
-    CheckMeta(
         id="V6G-FW-11",
         title="Dropped IPv6 packets are logged with a rate limit",
         severity=Severity.LOW,
