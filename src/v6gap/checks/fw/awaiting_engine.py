@@ -45,17 +45,6 @@ METAS = (
         ),
     ),
     CheckMeta(
-        id="V6G-FW-06",
-        title="Echo rate limits take effect",
-        severity=Severity.MEDIUM,
-        seed=OPTION_2,
-        remediation=(
-            "Remove the unlimited accept of echo-request that comes first (or move the "
-            "rate-limited rule above it): nft -a list chain inet filter input shows the handles; "
-            "sudo nft delete rule inet filter input handle N"
-        ),
-    ),
-    CheckMeta(
         id="V6G-FW-07",
         title="No shadowed rules",
         severity=Severity.MEDIUM,
