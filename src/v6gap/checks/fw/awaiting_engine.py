@@ -54,16 +54,6 @@ METAS = (
             "shows the handles; sudo nft delete rule FAMILY TABLE CHAIN handle N"
         ),
     ),
-    CheckMeta(
-        id="V6G-FW-11",
-        title="Dropped IPv6 packets are logged with a rate limit",
-        severity=Severity.LOW,
-        seed=OPTION_2,
-        remediation=(
-            "Before the final drop: sudo nft add rule inet filter input limit rate 5/minute "
-            'burst 10 packets log prefix "nft-drop: " level info'
-        ),
-    ),
 )
 
 CHECKS = tuple(Check(meta, awaiting_engine) for meta in METAS)
