@@ -44,16 +44,6 @@ METAS = (
             "mld2-listener-report } accept"
         ),
     ),
-    CheckMeta(
-        id="V6G-FW-07",
-        title="No shadowed rules",
-        severity=Severity.MEDIUM,
-        seed=OPTION_2,
-        remediation=(
-            "Delete or reorder each rule that earlier rules always pre-empt: nft -a list ruleset "
-            "shows the handles; sudo nft delete rule FAMILY TABLE CHAIN handle N"
-        ),
-    ),
 )
 
 CHECKS = tuple(Check(meta, awaiting_engine) for meta in METAS)
