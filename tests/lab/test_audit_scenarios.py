@@ -206,3 +206,38 @@ def test_cli_audit_netns_json_and_exit_code(lab_factory: Any) -> None:
     statuses = {f["id"]: f["status"] for f in doc["findings"]}
     assert statuses["V6G-FW-01"] == "fail"
     assert len(doc["findings"]) == 33
+
+
+DROP_ALL_BUT_SSH = """\
+table inet v6gap_lab {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		tcp dport 22 accept
+	}
+}
+"""
+
+
+def test_dropping_neighbour_discovery_breaks_ipv6_and_fw04_says_so(lab_factory: Any) -> None:
+    """FIELD-NOTES: a policy-drop input chain without NS/NA cuts IPv6 while IPv4 keeps working."""
+    scenario = scenarios.pair().with_host(
+        "server",
+        listeners=(Listener("tcp", "::", 22, v6only=False, name="lab-ssh"),),
+        firewall=Firewall(nft=DROP_ALL_BUT_SSH),
+    )
+    lab = lab_factory(scenario)
+    fw04 = finding(audit(lab, "server"), "V6G-FW-04")
+    assert fw04.status is Status.FAIL, fw04
+    assert {s.port for s in fw04.subjects} == {135, 136}
+    assert lab.connect("client", "tcp", lab.addr("server", 4), 22).outcome == "open"
+    assert lab.connect("client", "tcp", lab.addr("server", 6), 22).outcome != "open"
+
+    fixed = DROP_ALL_BUT_SSH.replace(
+        "tcp dport 22 accept",
+        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n\t\ttcp dport 22 accept",
+    )
+    lab.load_nft("server", "flush ruleset\n" + fixed)
+    assert finding(audit(lab, "server"), "V6G-FW-04").status is Status.PASS
+    assert lab.connect("client", "tcp", lab.addr("server", 6), 22, timeout=5).outcome == "open"

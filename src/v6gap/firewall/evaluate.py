@@ -60,6 +60,9 @@ class PacketClass:
     icmp_type: Interval = (0, 255)
     saddr: Optional[Interval] = None  # None: any source (then source matches are ``maybe``)
     iif: Optional[str] = None  # None: some interface other than lo, name not given
+    # Conntrack's view: "new" for connections; "related" for ICMP errors about the host's own
+    # flows; "untracked" for neighbour discovery and MLD, which conntrack never tracks.
+    ct_state: str = "new"
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def match_class(match: Match, c: PacketClass) -> Tri:
     if isinstance(match, IfaceMatch):
         return _iface(match, c.iif)
     if isinstance(match, CtStateMatch):
-        return _negated(Tri.TRUE if "new" in match.states else Tri.FALSE, match.negate)
+        return _negated(Tri.TRUE if c.ct_state in match.states else Tri.FALSE, match.negate)
     if isinstance(match, AnyOf):
         each = [all_of(alt, c) for alt in match.alternatives]
         if Tri.TRUE in each:

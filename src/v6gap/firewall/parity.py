@@ -161,11 +161,14 @@ def decide(
     saddr: Optional[Interval] = None,
     iif: Optional[str] = None,
     index: Optional[RuleIndex] = None,
+    ct_state: str = "new",
 ) -> Decision:
     """The verdict for new connections of one kind from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
-    first = judge(ruleset, PacketClass(family, protocol, dport, icmp_type, saddr, iif), index, seen)
+    first = judge(
+        ruleset, PacketClass(family, protocol, dport, icmp_type, saddr, iif, ct_state), index, seen
+    )
     atoms = _source_cuts(family, seen)
     if saddr is not None:
         atoms = [(max(a, saddr[0]), min(b, saddr[1])) for a, b in atoms]
@@ -173,7 +176,12 @@ def decide(
     if not seen and saddr is None:
         return Decision(first.verdict, first.trace, first.other_trace)  # no source cuts it
     judged = [
-        (span, judge(ruleset, PacketClass(family, protocol, dport, icmp_type, span, iif), index))
+        (
+            span,
+            judge(
+                ruleset, PacketClass(family, protocol, dport, icmp_type, span, iif, ct_state), index
+            ),
+        )
         for span in atoms
     ]
     if not judged:
@@ -270,8 +278,10 @@ def explain(
     icmp_type: Optional[int] = None,
     saddr: Optional[str] = None,
     iif: Optional[str] = None,
+    ct_state: str = "new",
 ) -> Decision:
-    """The verdict and rule trace for one description of a new incoming connection."""
+    """The verdict and rule trace for one description of an incoming packet (a new connection
+    unless ``ct_state`` says otherwise)."""
     span: Optional[Interval] = None
     if saddr is not None:
         span = _names.address_range(saddr, family)
@@ -279,4 +289,4 @@ def explain(
             raise InputError(f"{saddr!r} is not an {family} address or prefix")
     ports = (dport, dport) if dport is not None else (0, 65535)
     types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
-    return decide(ruleset, family, protocol, ports, types, span, iif)
+    return decide(ruleset, family, protocol, ports, types, span, iif, ct_state=ct_state)

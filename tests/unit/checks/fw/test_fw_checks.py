@@ -10,13 +10,12 @@ import pytest
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
 from v6gap.checks.fw import (
-    awaiting_engine,
     ipv6_forward_default_deny,
     ipv6_input_default_deny,
     ipv6_input_filtered,
     single_firewall_authority,
 )
-from v6gap.model import Profile, Severity, Status
+from v6gap.model import Status
 
 # --------------------------------------------------------------------------- FW-01
 
@@ -213,17 +212,3 @@ def test_fw12_unread_forwarding_is_unknown() -> None:
 
 
 # --------------------------------------------------------------------------- awaiting the engine
-
-
-def test_checks_awaiting_the_engine_are_unknown_with_their_real_metadata() -> None:
-    ids = [c.meta.id for c in awaiting_engine.CHECKS]
-    assert ids == [f"V6G-FW-{n:02d}" for n in (4, 5)]
-    severities = {c.meta.id: c.meta.severity for c in awaiting_engine.CHECKS}
-    assert severities["V6G-FW-04"] is Severity.HIGH
-    assert severities["V6G-FW-05"] is Severity.LOW
-    for check in awaiting_engine.CHECKS:
-        assert check.meta.remediation and check.meta.seed
-        assert check.meta.profiles == frozenset(Profile)
-        result = judge(check, firewall=recorded_firewall("seed-option2"))
-        assert result.status is Status.UNKNOWN
-        assert "needs the firewall engine" in result.reason
