@@ -1,8 +1,8 @@
 """V6G-TUN-04: when no tunnel is in use, the firewall must not pass IPv4 protocol 41 or UDP 3544.
 
-Which packets a ruleset passes is the firewall engine's question (not built yet). Decidable now:
-nothing filters IPv4 input at all, so protocol 41 (6in4, 6to4, ISATAP) and UDP 3544 (Teredo)
-are accepted like everything else. Each is judged only when its kind of tunnel is unused.
+Each is judged only when its kind of tunnel is unused: the firewall engine decides whether a new
+IPv4 packet of protocol 41 (6in4, 6to4, ISATAP) or to UDP port 3544 (Teredo) gets in from the
+network.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from v6gap.checks.context import Context
 from v6gap.checks.tun._tunnels import tunnel_use
 from v6gap.model import Severity, Subject
 
-ENGINE = "needs the firewall engine (v6gap issue 4), not built yet"
+PROBES = {"protocol 41": (41, None), "UDP 3544": (17, 3544)}  # name -> (protocol, port)
 NFT_FIX = (
     "sudo nft add table inet v6gap_tunnels\n"
     "sudo nft 'add chain inet v6gap_tunnels input { type filter hook input priority -10; }'\n"
@@ -57,22 +57,31 @@ def evaluate(ctx: Context) -> Result:
             evidence,
         )
     evidence.append(f"tunnels unused: {', '.join(unused)}")
-    v4 = ctx.firewall.path("ipv4", "input")
-    evidence += list(v4.evidence)
-    if v4.filtered is None:
-        return unknown(f"IPv4 input filtering unknown ({v4.unknown_reason})", evidence)
-    if v4.filtered:
-        return unknown(
-            f"IPv4 input is filtered; whether it passes {' or '.join(unused)} {ENGINE}", evidence
+    from v6gap.firewall.parity import explain
+
+    ruleset = ctx.ruleset
+    if ruleset is None:
+        return unknown(f"cannot evaluate the ruleset ({ctx.ruleset_problem})", evidence)
+    passing, undecided = [], []
+    for name in unused:
+        proto, port = PROBES[name]
+        d = explain(ruleset, "ipv4", proto, dport=port)
+        evidence.append(f"IPv4 {name}: {d.verdict}, {d.trace[-1] if d.trace else 'no rule'}")
+        if d.verdict in ("accept", "conditional"):
+            passing.append(name)
+        elif d.verdict == "unknown":
+            undecided.append(name)
+    if passing:
+        fix = NFT_FIX.replace("{rules}", "\n".join(RULES[u] for u in passing))
+        return failed(
+            f"the IPv4 firewall accepts unused tunnel traffic: {' and '.join(passing)}",
+            [Subject(kind="protocol", family="ipv4", name=u) for u in passing],
+            evidence,
+            fix,
         )
-    subjects = [Subject(kind="protocol", family="ipv4", name=u) for u in unused]
-    fix = NFT_FIX.replace("{rules}", "\n".join(RULES[u] for u in unused))
-    return failed(
-        f"nothing filters IPv4 input: unused tunnel traffic ({' and '.join(unused)}) is accepted",
-        subjects,
-        evidence,
-        fix,
-    )
+    if undecided:
+        return unknown(f"the engine cannot decide {' or '.join(undecided)}", evidence)
+    return passed(f"the IPv4 firewall refuses {' and '.join(unused)}", evidence)
 
 
 CHECK = Check(META, evaluate)

@@ -231,11 +231,32 @@ def test_tun04_passes_when_the_tunnels_are_in_use() -> None:
     assert result.status is Status.PASS
 
 
-def test_tun04_filtered_ipv4_needs_the_engine() -> None:
+def test_tun04_ipv4_policy_drop_refuses_tunnel_traffic() -> None:
     result = judge(
         unused_tunnel_traffic_refused.CHECK,
         interfaces=[ETH0],
         firewall=recorded_firewall("v4-ssh-only-v6-empty"),
     )
-    assert result.status is Status.UNKNOWN
-    assert "needs the firewall engine" in result.reason
+    assert result.status is Status.PASS
+    assert any(e.startswith("IPv4 protocol 41: drop") for e in result.evidence)
+
+
+def test_tun04_final_reject_refuses_tunnel_traffic_too() -> None:
+    result = judge(
+        unused_tunnel_traffic_refused.CHECK,
+        interfaces=[ETH0],
+        firewall=recorded_firewall("inet-accept-final-reject"),
+    )
+    assert result.status is Status.PASS, result
+
+
+def test_tun04_docker_host_input_accepts_tunnel_traffic() -> None:
+    """Docker filters forwarding, not the host's input: protocol 41 and UDP 3544 get in."""
+    result = judge(
+        unused_tunnel_traffic_refused.CHECK,
+        interfaces=[ETH0],
+        firewall=recorded_firewall("docker-published-port-iptables"),
+    )
+    assert result.status is Status.FAIL
+    assert {s.name for s in result.subjects} == {"protocol 41", "UDP 3544"}
+    assert "ip protocol 41 drop" in (result.remediation or "")
