@@ -1,15 +1,21 @@
 """V6G-NDP-06: where RAs are accepted, a guard lets them in only from the known routers.
 
-Decidable without the firewall engine: no IPv6 input filtering at all means no guard. Whether an
-existing ruleset restricts RAs to allow-listed routers (and would still let the router in use now
-through) needs rule evaluation, so that stays ``unknown`` until the engine lands.
+The kernel already drops RAs that are not from a link-local source with hop limit 255, so a
+guard only counts when it narrows the link-local sources. The firewall engine judges a Router
+Advertisement (never tracked by conntrack) from every link-local source, then from each router
+in use now: accepted from all of fe80::/10 is no guard; a guard that drops a router in use
+would cut the host off at its next RA.
 """
 
 from __future__ import annotations
 
-from v6gap.checks.base import Check, CheckMeta, Result, failed, unknown
+from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
 from v6gap.model import Profile, Severity, Subject
+
+ICMPV6 = 58
+RA = 134
+LINK_LOCAL = "fe80::/10"
 
 META = CheckMeta(
     id="V6G-NDP-06",
@@ -46,22 +52,56 @@ def evaluate(ctx: Context) -> Result:
     routers = _routers(ctx)
     evidence = [f"router in use: {r}" for r in routers] or ["no IPv6 router in use now"]
     v6 = ctx.firewall.path("ipv6", "input")
-    evidence.extend(v6.evidence)
     if v6.filtered is False:
+        evidence.extend(v6.evidence)
         return failed(
             "no RA guard: nothing filters IPv6 input, so any host on the link can send RAs",
             [Subject(kind="firewall", name="input", family="ipv6", value="unfiltered")],
             evidence,
         )
-    if v6.filtered is None:
-        return unknown(
-            f"cannot tell whether IPv6 input is filtered ({v6.unknown_reason})", evidence
+    from v6gap.firewall.parity import explain
+
+    ruleset = ctx.ruleset
+    if ruleset is None:
+        return unknown(f"cannot evaluate the ruleset ({ctx.ruleset_problem})", evidence)
+    every = explain(ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=LINK_LOCAL, ct_state="untracked")
+    evidence.append(f"RA from any link-local source: {every.verdict}, {_last(every.trace)}")
+    if every.sources:
+        evidence.append("accepted from: " + ", ".join(every.sources))
+    if every.verdict == "unknown":
+        return unknown("the engine cannot decide which RAs the ruleset accepts", evidence)
+    cut = []
+    for address in _router_addresses(ctx):
+        d = explain(ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=address, ct_state="untracked")
+        evidence.append(f"RA from router {address}: {d.verdict}, {_last(d.trace)}")
+        if d.verdict == "drop":
+            cut.append(address)
+    if cut:
+        return failed(
+            f"the RA guard drops the router in use now: {', '.join(cut)}",
+            [Subject(kind="router", family="ipv6", address=a, value="RAs dropped") for a in cut],
+            evidence,
         )
-    return unknown(
-        "IPv6 input is filtered; whether RAs are limited to the known routers needs the firewall "
-        "engine (v6gap issue 4), not built yet",
-        evidence,
-    )
+    if every.verdict == "accept":
+        return failed(
+            "no RA guard: RAs are accepted from every link-local source",
+            [Subject(kind="firewall", name="input", family="ipv6", value="RAs from anyone")],
+            evidence,
+        )
+    return passed("RAs are accepted only from some link-local sources (a guard)", evidence)
+
+
+def _last(trace: tuple[str, ...]) -> str:
+    return trace[-1] if trace else "no rule"
+
+
+def _router_addresses(ctx: Context) -> list[str]:
+    snap = ctx.snapshot
+    found = {
+        r.gateway for r in snap.routes if r.family == "ipv6" and r.dst == "default" and r.gateway
+    }
+    found |= {n.address for n in snap.neighbours if n.family == "ipv6" and n.router}
+    return sorted(a.split("%")[0] for a in found if a)
 
 
 CHECK = Check(META, evaluate)

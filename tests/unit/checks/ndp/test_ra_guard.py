@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.unit.analysis_fw.rulesets import recorded_firewall
@@ -70,13 +72,72 @@ def test_profiles_that_take_no_ras_skip(profile: str) -> None:
     assert "k8s-node, slaac-host" in result.reason
 
 
-def test_filtered_input_awaits_the_firewall_engine() -> None:
-    """The seed's RA-guard ruleset: whether only fe80::1 gets through needs rule evaluation."""
+def test_seed_ra_guard_is_no_guard() -> None:
+    """The seed's ra_guard chain is never entered and its input chain accepts RAs from all of
+    fe80::/10: any host on the link can still send RAs."""
     result = judge(CHECK, "slaac-host", firewall=recorded_firewall("seed-option2"), routes=RA_ROUTE)
-    assert result.status is Status.UNKNOWN
-    assert "firewall engine" in result.reason
+    assert result.status is Status.FAIL
+    assert result.reason == "no RA guard: RAs are accepted from every link-local source"
     assert "router in use: fe80::1 via eth0" in result.evidence
-    assert any(e.startswith("IPv6 input filtered by nft inet filter") for e in result.evidence)
+
+
+def _guarded(router: str) -> dict[str, object]:
+    nft = {
+        "nftables": [
+            {"metainfo": {"json_schema_version": 1}},
+            {"table": {"family": "inet", "name": "f", "handle": 1}},
+            {
+                "chain": {
+                    "family": "inet",
+                    "table": "f",
+                    "name": "input",
+                    "handle": 1,
+                    "type": "filter",
+                    "hook": "input",
+                    "prio": 0,
+                    "policy": "drop",
+                }
+            },
+            {
+                "rule": {
+                    "family": "inet",
+                    "table": "f",
+                    "chain": "input",
+                    "handle": 2,
+                    "expr": [
+                        {
+                            "match": {
+                                "op": "==",
+                                "left": {"payload": {"protocol": "icmpv6", "field": "type"}},
+                                "right": "nd-router-advert",
+                            }
+                        },
+                        {
+                            "match": {
+                                "op": "==",
+                                "left": {"payload": {"protocol": "ip6", "field": "saddr"}},
+                                "right": router,
+                            }
+                        },
+                        {"accept": None},
+                    ],
+                }
+            },
+        ]
+    }
+    return {"nft_json": json.dumps(nft), "saves": {}}
+
+
+def test_guard_allowing_the_router_in_use_passes() -> None:
+    result = judge(CHECK, "slaac-host", firewall=_guarded("fe80::1"), routes=RA_ROUTE)
+    assert result.status is Status.PASS, result
+    assert "accepted from: fe80::1/128" in result.evidence
+
+
+def test_guard_that_drops_the_router_in_use_fails() -> None:
+    result = judge(CHECK, "slaac-host", firewall=_guarded("fe80::2"), routes=RA_ROUTE)
+    assert result.status is Status.FAIL
+    assert result.reason == "the RA guard drops the router in use now: fe80::1"
 
 
 def test_ruleset_not_read_is_unknown() -> None:
