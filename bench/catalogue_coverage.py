@@ -32,7 +32,7 @@ CATALOGUE_IDS = (
 )
 PROFILES = ("server", "disabled", "slaac-host", "router", "k8s-node")
 LEVELS = ("full", "partial", "none")
-ENGINE_MARK = "firewall engine"
+ENGINE_MARK = "needs the firewall engine"
 
 
 def run_audit(v6gap: Path, profile: str, out: Path) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from v6gap import __version__
 from v6gap.cli.audit import audit, snapshot
 from v6gap.cli.firewall import firewall
 from v6gap.cli.lab import lab
+from v6gap.cli.probe import probe
 
 EXIT_USAGE = 2
 
@@ -25,6 +26,7 @@ cli.add_command(audit)
 cli.add_command(snapshot)
 cli.add_command(firewall)
 cli.add_command(lab)
+cli.add_command(probe)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:

@@ -1,0 +1,103 @@
+"""``v6gap probe``: reach a target's ports over IPv4 and IPv6 and show where they differ."""
+
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import click
+
+from v6gap.cli.output import write_output
+
+FORMATS = ["text", "json"]
+
+
+@click.command()
+@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.option("--ports", "port_spec", metavar="LIST", help="TCP ports: 22,80,443,1000-2000.")
+@click.option("--top", type=int, metavar="N", help="The N most common service ports.")
+@click.option("--all", "all_ports", is_flag=True, help="Every TCP port, 1-65535.")
+@click.option("--udp", "udp_spec", metavar="LIST", help="UDP ports to probe (named only).")
+@click.option("--no-icmp", is_flag=True, help="Skip the ICMP/ICMPv6 echo.")
+@click.option(
+    "--from-netns",
+    metavar="NAME",
+    help="Probe from inside this network namespace (a lab host); this process sends nothing.",
+)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option(
+    "--fail-on-mismatch/--no-fail-on-mismatch",
+    default=True,
+    show_default=True,
+    help="Exit 1 when IPv6 exposes a port that IPv4 does not.",
+)
+@click.option("--expect-open", metavar="LIST", help="TCP ports that must be open everywhere.")
+@click.option("--expect-closed", metavar="LIST", help="TCP ports that must not be open anywhere.")
+@click.option("--concurrency", type=click.IntRange(1, 20000), default=2000, show_default=True)
+@click.option("--rate", type=click.FloatRange(min=1), help="At most this many probes a second.")
+@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(0.01, 30),
+    default=1.0,
+    show_default=True,
+    help="Seconds to wait before any RTT is known; then 4 x the p90 RTT (at least 0.1 s).",
+)
+def probe(
+    targets: Tuple[str, ...],
+    port_spec: Optional[str],
+    top: Optional[int],
+    all_ports: bool,
+    udp_spec: Optional[str],
+    no_icmp: bool,
+    from_netns: Optional[str],
+    fmt: str,
+    output: Optional[str],
+    fail_on_mismatch: bool,
+    expect_open: Optional[str],
+    expect_closed: Optional[str],
+    concurrency: int,
+    rate: Optional[float],
+    retries: int,
+    timeout: float,
+) -> int:
+    """Probe TARGETs (addresses or names: every A and AAAA record) over IPv4 and IPv6.
+
+    Never a range or a prefix: only what is named. Default ports: the 100 most common.
+    """
+    import json
+
+    from v6gap.probe import parity, ports
+    from v6gap.probe.engine import ProbeOptions
+    from v6gap.probe.run import probe as probe_here
+    from v6gap.probe.run import probe_from_netns
+    from v6gap.probe.targets import resolve_targets
+    from v6gap.probe.text import render_text
+
+    if sum(x is not None and x is not False for x in (port_spec, top, all_ports)) > 1:
+        raise click.UsageError("choose one of --ports, --top and --all")
+    if all_ports:
+        tcp = ports.ALL_PORTS
+    elif port_spec is not None:
+        tcp = ports.parse_port_spec(port_spec)
+    else:
+        tcp = ports.top_ports(top if top is not None else 100)
+    want_open = ports.parse_port_spec(expect_open) if expect_open else ()
+    want_closed = ports.parse_port_spec(expect_closed) if expect_closed else ()
+    tcp = ports.merge_ports(tcp, want_open, want_closed)
+    udp = ports.parse_port_spec(udp_spec) if udp_spec else ()
+    resolved = resolve_targets(targets)
+    options = ProbeOptions(concurrency, rate, retries, timeout)
+    if from_netns:
+        run = probe_from_netns(from_netns, resolved, tcp, udp, options, not no_icmp)
+    else:
+        run = probe_here(resolved, tcp, udp, options, not no_icmp)
+    rows = parity.build_rows(run)
+    checks = parity.check_expectations(run, want_open, want_closed)
+    if fmt == "json":
+        text = json.dumps(parity.to_json_data(run, rows), indent=2) + "\n"
+    else:
+        text = render_text(run, rows, checks)
+    write_output(text, output)
+    failed = (fail_on_mismatch and parity.ipv6_wider(rows)) or any(not c.passed for c in checks)
+    return 1 if failed else 0

@@ -1,0 +1,97 @@
+"""Run a probe here, or from inside a named network namespace through a forked child."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from typing import Dict, List, Optional, Sequence
+
+from v6gap.errors import CollectError
+from v6gap.probe.engine import Job, ProbeOptions, Prober
+from v6gap.probe.icmp import echo_all
+from v6gap.probe.model import ProbeRun
+from v6gap.probe.targets import Targets
+from v6gap.probe.timing import RttEstimator
+
+MAX_CHILD_OUTPUT = 256 * 1024 * 1024
+
+
+async def probe_async(
+    targets: Targets,
+    tcp_ports: Sequence[int],
+    udp_ports: Sequence[int] = (),
+    options: Optional[ProbeOptions] = None,
+    icmp: bool = True,
+) -> ProbeRun:
+    """Echo every address first (its RTT seeds the timeouts), then every port on every address."""
+    opts = options or ProbeOptions()
+    started = time.monotonic()
+    echo = await echo_all(targets.addresses) if icmp else {}
+    estimators: Dict[str, RttEstimator] = {}
+    for address, result in echo.items():
+        if result.answered and result.rtt_ms is not None:
+            est = RttEstimator(opts.initial_timeout, opts.min_timeout)
+            est.add(result.rtt_ms / 1000.0)
+            estimators[address] = est
+    # Interleave addresses port by port, so both families see the same moment of the target.
+    jobs: List[Job] = [(a, "tcp", p) for p in tcp_ports for a in targets.addresses]
+    jobs += [(a, "udp", p) for p in udp_ports for a in targets.addresses]
+    observations = await Prober(opts, estimators).run(jobs)
+    return ProbeRun(targets, tuple(observations), echo, time.monotonic() - started)
+
+
+def probe(
+    targets: Targets,
+    tcp_ports: Sequence[int],
+    udp_ports: Sequence[int] = (),
+    options: Optional[ProbeOptions] = None,
+    icmp: bool = True,
+) -> ProbeRun:
+    """Probe from this process's network namespace."""
+    return asyncio.run(probe_async(targets, tcp_ports, udp_ports, options, icmp))
+
+
+def probe_from_netns(
+    name: str,
+    targets: Targets,
+    tcp_ports: Sequence[int],
+    udp_ports: Sequence[int] = (),
+    options: Optional[ProbeOptions] = None,
+    icmp: bool = True,
+) -> ProbeRun:
+    """Probe from inside netns ``name``: a forked child enters it, probes, and sends JSON back.
+
+    This process never leaves its own namespace, so nothing is sent from it.
+    """
+    path = f"/run/netns/{name}"
+    if not name or "/" in name or not os.path.exists(path):
+        raise CollectError(f"--from-netns {name}: no such network namespace ({path})")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into the parent's code
+        os.close(read_fd)
+        code = 0
+        try:
+            from v6gap.collect.netns import enter
+
+            enter(name)
+            run = probe(targets, tcp_ports, udp_ports, options, icmp)
+            payload = json.dumps({"ok": run.to_data()}).encode()
+        except BaseException as exc:  # report anything to the parent, never unwind into it
+            payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
+            code = 1
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(payload)
+        os._exit(code)
+    os.close(write_fd)
+    try:
+        with os.fdopen(read_fd, "rb") as inp:
+            data = inp.read(MAX_CHILD_OUTPUT)
+    finally:
+        os.waitpid(pid, 0)
+    result = json.loads(data or b'{"error": "probe child exited without output"}')
+    if "error" in result:
+        raise CollectError(f"--from-netns {name}: {result['error']}")
+    return ProbeRun.from_data(result["ok"])

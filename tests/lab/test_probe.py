@@ -1,0 +1,217 @@
+"""``v6gap probe`` against a lab server whose families are firewalled differently.
+
+The probe always runs from inside the client namespace (``--from-netns``); the test process in
+the root namespace sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Dict, Tuple
+
+import pytest
+from click.testing import CliRunner
+
+from v6gap.cli.probe import probe as probe_command
+from v6gap.lab import scenarios
+from v6gap.lab.build import Lab
+from v6gap.lab.pytest_plugin import LabFactory
+from v6gap.lab.scenario import Firewall, Listener
+from v6gap.probe.engine import ProbeOptions
+from v6gap.probe.model import Observation, ProbeRun
+from v6gap.probe.parity import build_rows
+from v6gap.probe.run import probe_from_netns
+from v6gap.probe.targets import Targets
+from v6gap.probe.text import render_text
+
+LISTENERS = (
+    Listener("tcp", "::", 22, v6only=False, name="t-ssh"),  # dual-stack
+    Listener("tcp", "0.0.0.0", 80, name="t-web4"),  # IPv4 only
+    Listener("tcp", "::", 443, v6only=False, name="t-web"),  # dual-stack
+    Listener("tcp", "::", 5000, v6only=False, name="t-app"),  # dual-stack, dropped both ways
+    Listener("tcp", "::", 8080, v6only=True, name="t-admin6"),  # IPv6 only
+    Listener("udp", "::", 5353, v6only=False, name="t-udp"),  # dual-stack UDP
+)
+
+# IPv4: default drop, one reset, one ICMP host-unreachable. IPv6: default reject
+# (admin-prohibited), one explicit drop. NDP and echo pass in both.
+NFT = """\
+table inet v6gap_probe {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		iif "lo" accept
+		ct state established,related accept
+		meta l4proto { icmp, ipv6-icmp } accept
+		tcp dport 22 accept
+		udp dport { 5353, 5354 } accept
+		meta nfproto ipv4 tcp dport { 80, 8080 } accept
+		meta nfproto ipv4 tcp dport 9000 reject with tcp reset
+		meta nfproto ipv4 tcp dport 9001 reject with icmp type host-unreachable
+		meta nfproto ipv4 drop
+		meta nfproto ipv6 tcp dport { 443, 7000, 8080 } accept
+		meta nfproto ipv6 tcp dport 5000 drop
+		meta nfproto ipv6 reject with icmpv6 type admin-prohibited
+	}
+}
+"""
+
+# (proto, port) -> (IPv4 state, IPv6 state); "filtered!" = filtered by a reject (an ICMP answer).
+TRUTH: Dict[Tuple[str, int], Tuple[str, str]] = {
+    ("tcp", 22): ("open", "open"),
+    ("tcp", 80): ("open", "filtered!"),
+    ("tcp", 443): ("filtered", "open"),
+    ("tcp", 5000): ("filtered", "filtered"),
+    ("tcp", 7000): ("filtered", "closed"),
+    ("tcp", 8080): ("closed", "open"),
+    ("tcp", 9000): ("closed", "filtered!"),
+    ("tcp", 9001): ("filtered!", "filtered!"),
+    ("tcp", 9999): ("filtered", "filtered!"),
+    ("udp", 161): ("open|filtered", "filtered!"),
+    ("udp", 5353): ("open", "open"),
+    ("udp", 5354): ("closed", "closed"),
+}
+VERDICTS = {
+    ("tcp", 80): "ipv4-wider",
+    ("tcp", 443): "ipv6-wider",
+    ("tcp", 8080): "ipv6-wider",
+    ("udp", 161): "ipv4-wider",
+}
+TCP = tuple(sorted(p for proto, p in TRUTH if proto == "tcp"))
+UDP = tuple(sorted(p for proto, p in TRUTH if proto == "udp"))
+
+
+def build(lab_factory: LabFactory, loss_percent: int = 0) -> Lab:
+    nft = NFT
+    if loss_percent:  # this kernel has no netem: lose probes at random on the server's input
+        lose = f"meta l4proto {{ tcp, udp }} numgen random mod 100 < {loss_percent} drop"
+        nft = nft.replace('iif "lo" accept', f'iif "lo" accept\n\t\t{lose}')
+    scenario = scenarios.pair("client", "server").with_host(
+        "server", listeners=LISTENERS, firewall=Firewall(nft=nft)
+    )
+    return lab_factory(scenario)
+
+
+def assert_matches_truth(run: ProbeRun, targets: Targets) -> None:
+    seen: Dict[Tuple[str, str, int], Observation] = {
+        (o.address, o.proto, o.port): o for o in run.observations
+    }
+    v4, v6 = targets.ipv4[0], targets.ipv6[0]
+    for (proto, port), expected in TRUTH.items():
+        for address, want in zip((v4, v6), expected):
+            got = seen[(address, proto, port)]
+            state = got.state + ("!" if got.reason == "reject" else "")
+            assert state == want, f"{proto}/{port} on {address}: {got}"
+    verdicts = {(r.proto, r.port): r.verdict for r in build_rows(run)}
+    assert verdicts == {key: VERDICTS.get(key, "parity") for key in TRUTH}
+
+
+def invoke(*argv: str) -> Tuple[int, str]:
+    """Run the command as ``v6gap`` does (its return value is the exit status)."""
+    result = CliRunner().invoke(probe_command, list(argv), standalone_mode=False)
+    assert result.exception is None, result.output
+    return int(result.return_value), result.output
+
+
+def server_targets(lab: Lab) -> Targets:
+    return Targets((lab.addr("server", 4),), (lab.addr("server", 6),))
+
+
+@pytest.mark.lab
+def test_probe_table_matches_the_truth_for_both_families(lab_factory: LabFactory) -> None:
+    lab = build(lab_factory)
+    targets = server_targets(lab)
+    run = probe_from_netns(lab.ns("client"), targets, TCP, UDP)
+    assert_matches_truth(run, targets)
+    assert all(e.answered for e in run.echo.values())
+
+
+@pytest.mark.lab
+def test_packet_loss_does_not_change_the_table(lab_factory: LabFactory) -> None:
+    """15% of probes lost on the way in: unanswered probes are retried, never guessed."""
+    lab = build(lab_factory, loss_percent=15)
+    targets = server_targets(lab)
+    run = probe_from_netns(lab.ns("client"), targets, TCP, UDP, ProbeOptions(retries=6))
+    assert_matches_truth(run, targets)
+
+
+@pytest.mark.lab
+def test_cli_json_and_exit_status_from_a_namespace(lab_factory: LabFactory) -> None:
+    lab = build(lab_factory)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    argv = ["--from-netns", lab.ns("client"), "--ports", "22,80,443,8080", "--udp", "5353"]
+    code, out = invoke(v4, v6, *argv, "--format", "json")
+    assert code == 1, out  # IPv6 exposes 443 and 8080
+    doc = json.loads(out)
+    assert set(doc) == {"schema", "targets", "results", "icmp"}
+    assert doc["schema"] == "v6gap.probe/1"
+    assert doc["targets"] == {"ipv4": [v4], "ipv6": [v6]}
+    assert [r["verdict"] for r in doc["results"][:2]] == ["ipv6-wider", "ipv6-wider"]
+    assert {r["port"] for r in doc["results"][:2]} == {443, 8080}
+    first = doc["results"][0]
+    assert set(first) == {"proto", "port", "states", "verdict"}
+
+    code, out = invoke(v4, v6, *argv, "--no-fail-on-mismatch")
+    assert code == 0, out
+    assert "IPv6 wider" in out
+
+    code, out = invoke(
+        v4, v6, "--from-netns", lab.ns("client"), "--ports", "22", "--no-fail-on-mismatch",
+        "--expect-open", "22", "--expect-closed", "443",
+    )  # fmt: skip
+    assert code == 1, out  # 443 is open over IPv6
+    assert f"FAIL tcp/443 on {v6}: open, expected closed" in out
+
+
+@pytest.mark.lab
+def test_reject_policy_does_not_slow_the_scan(lab_factory: LabFactory) -> None:
+    """2,999 ports: IPv4 drops, IPv6 rejects with rate-limited ICMPv6; both done in seconds."""
+    lab = build(lab_factory)
+    targets = server_targets(lab)
+    started = time.monotonic()
+    run = probe_from_netns(lab.ns("client"), targets, range(6001, 9000), icmp=False)
+    elapsed = time.monotonic() - started
+    states = {(o.address, o.port): o.state for o in run.observations}
+    v4, v6 = targets.ipv4[0], targets.ipv6[0]
+    assert states.pop((v4, 8080)) == "closed"
+    assert states.pop((v6, 8080)) == "open"
+    assert states.pop((v6, 7000)) == "closed"
+    assert set(states.values()) == {"filtered"}
+    print(f"2x2999 ports: {elapsed:.1f}s")
+    assert elapsed < 15, f"took {elapsed:.1f}s"
+
+
+REJECT_ALL = """\
+table inet v6gap_probe {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		meta l4proto { icmp, ipv6-icmp } accept
+		tcp dport 22 accept
+		reject
+	}
+}
+"""
+
+
+@pytest.mark.lab
+def test_rate_limited_port_unreachable_is_told_from_a_reset(lab_factory: LabFactory) -> None:
+    """``reject`` answers with ICMP port-unreachable, which the kernel rate-limits: the closed
+    ports it does answer are marked as ICMP, and the text says the silence is ambiguous."""
+    scenario = scenarios.pair("client", "server").with_host(
+        "server",
+        listeners=(Listener("tcp", "::", 22, v6only=False),),
+        firewall=Firewall(nft=REJECT_ALL),
+    )
+    lab = lab_factory(scenario)
+    targets = server_targets(lab)
+    run = probe_from_netns(lab.ns("client"), targets, range(1, 301))
+    for address in targets.addresses:
+        mine = [o for o in run.observations if o.address == address]
+        closed = [o for o in mine if o.state == "closed"]
+        assert closed and all(o.detail == "icmp" for o in closed)
+        assert {o.state for o in mine} <= {"open", "closed", "filtered"}
+    v4 = {o.state for o in run.observations if o.address == targets.ipv4[0]}
+    assert "filtered" in v4  # 1 ICMP error a second for IPv4 (burst 6): most probes unanswered
+    text = render_text(run, build_rows(run))
+    assert f"note: {targets.ipv4[0]} answered" in text and "rate-limits" in text
+    assert run.elapsed_s < 10
