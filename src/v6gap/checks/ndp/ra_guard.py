@@ -31,26 +31,26 @@ META = CheckMeta(
 )
 
 
-def _routers(ctx: Context) -> list[str]:
+def _routers(ctx: Context) -> tuple[list[str], list[str]]:
+    """Routers in use now: their addresses, and how each is known (default route, router flag)."""
     snap = ctx.snapshot
-    found = {
-        f"{r.gateway} via {r.dev}"
+    seen = [
+        (r.gateway, f"{r.gateway} via {r.dev}")
         for r in snap.routes
         if r.family == "ipv6" and r.dst == "default" and r.gateway
-    }
-    found |= {
-        f"{n.address} on {n.dev} (router flag)"
+    ] + [
+        (n.address, f"{n.address} on {n.dev} (router flag)")
         for n in snap.neighbours
         if n.family == "ipv6" and n.router
-    }
-    return sorted(found)
+    ]
+    return sorted({a.split("%")[0] for a, _ in seen}), sorted({d for _, d in seen})
 
 
 def evaluate(ctx: Context) -> Result:
     if ctx.is_image:
         return unknown("image: the live ruleset and routers exist only on a running system")
-    routers = _routers(ctx)
-    evidence = [f"router in use: {r}" for r in routers] or ["no IPv6 router in use now"]
+    routers, known_as = _routers(ctx)
+    evidence = [f"router in use: {r}" for r in known_as] or ["no IPv6 router in use now"]
     v6 = ctx.firewall.path("ipv6", "input")
     if v6.filtered is False:
         evidence.extend(v6.evidence)
@@ -71,7 +71,7 @@ def evaluate(ctx: Context) -> Result:
     if every.verdict == "unknown":
         return unknown("the engine cannot decide which RAs the ruleset accepts", evidence)
     cut = []
-    for address in _router_addresses(ctx):
+    for address in routers:
         d = explain(ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=address, ct_state="untracked")
         evidence.append(f"RA from router {address}: {d.verdict}, {_last(d.trace)}")
         if d.verdict == "drop":
@@ -93,15 +93,6 @@ def evaluate(ctx: Context) -> Result:
 
 def _last(trace: tuple[str, ...]) -> str:
     return trace[-1] if trace else "no rule"
-
-
-def _router_addresses(ctx: Context) -> list[str]:
-    snap = ctx.snapshot
-    found = {
-        r.gateway for r in snap.routes if r.family == "ipv6" and r.dst == "default" and r.gateway
-    }
-    found |= {n.address for n in snap.neighbours if n.family == "ipv6" and n.router}
-    return sorted(a.split("%")[0] for a in found if a)
 
 
 CHECK = Check(META, evaluate)
