@@ -7,6 +7,7 @@ the root namespace sends nothing.
 from __future__ import annotations
 
 import json
+import os
 import time
 from typing import Dict, Tuple
 
@@ -21,6 +22,7 @@ from v6gap.lab.scenario import Firewall, Listener
 from v6gap.probe.engine import ProbeOptions
 from v6gap.probe.model import Observation, ProbeRun
 from v6gap.probe.parity import build_rows
+from v6gap.probe.ports import NMAP_SERVICES
 from v6gap.probe.run import probe_from_netns
 from v6gap.probe.targets import Targets
 from v6gap.probe.text import render_text
@@ -215,3 +217,126 @@ def test_rate_limited_port_unreachable_is_told_from_a_reset(lab_factory: LabFact
     text = render_text(run, build_rows(run))
     assert f"note: {targets.ipv4[0]} answered" in text and "rate-limits" in text
     assert run.elapsed_s < 10
+
+
+@pytest.mark.lab
+def test_self_probes_every_global_address_of_a_namespace(lab_factory: LabFactory) -> None:
+    """``--self --self-netns server --from-netns client``: the server's own global addresses
+    (no link-local), probed from the client; the same verdicts as naming them."""
+    lab = build(lab_factory)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    code, out = invoke(
+        "--self", "--self-netns", lab.ns("server"), "--from-netns", lab.ns("client"),
+        "--ports", "22,80,443,8080", "--format", "json", "--no-icmp",
+    )  # fmt: skip
+    assert code == 1, out
+    doc = json.loads(out)
+    assert doc["targets"] == {"ipv4": [v4], "ipv6": [v6]}
+    verdicts = {r["port"]: r["verdict"] for r in doc["results"]}
+    assert verdicts == {22: "parity", 80: "ipv4-wider", 443: "ipv6-wider", 8080: "ipv6-wider"}
+
+
+@pytest.mark.lab
+def test_sarif_and_junit_carry_the_findings(lab_factory: LabFactory) -> None:
+    lab = build(lab_factory)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    argv = [v4, v6, "--from-netns", lab.ns("client"), "--ports", "22,80,443,8080"]
+    code, out = invoke(*argv, "--format", "sarif", "--expect-open", "22")
+    assert code == 1, out
+    sarif = json.loads(out)
+    run = sarif["runs"][0]
+    results = {r["ruleId"]: r for r in run["results"]}
+    assert set(results) == {"V6G-PROBE-01"}  # expectations held, echo alike, link fine
+    ports = {
+        (loc["properties"]["port"], loc["properties"]["address"])
+        for loc in results["V6G-PROBE-01"]["locations"][0]["logicalLocations"]
+    }
+    assert ports == {(443, v6), (8080, v6)}
+    assert run["properties"]["summary"]["fail"] == 1
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {
+        f"V6G-PROBE-0{n}" for n in range(1, 6)
+    }
+    code, out = invoke(*argv, "--format", "junit", "--no-fail-on-mismatch")
+    assert code == 0, out
+    assert out.startswith("<?xml") and out.count("<failure") == 1
+    assert "V6G-PROBE-01" in out and "tcp/8080" in out
+
+
+# The issue's case: a policy-drop input chain that only lets tcp 22 in. ARP is not in the inet
+# family, so IPv4 works; neighbour solicitations are dropped, so IPv6 is dead at the link.
+DROP_NDP = """\
+table inet v6gap_probe {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		tcp dport 22 accept
+	}
+}
+"""
+
+
+@pytest.mark.lab
+def test_ipv6_broken_at_the_link_is_not_called_filtered(lab_factory: LabFactory) -> None:
+    scenario = scenarios.pair("client", "server").with_host(
+        "server",
+        listeners=(Listener("tcp", "::", 22, v6only=False, name="t-ssh"),),
+        firewall=Firewall(nft=DROP_NDP),
+    )
+    lab = lab_factory(scenario)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    argv = [v4, v6, "--from-netns", lab.ns("client"), "--ports", "22,80"]
+    code, out = invoke(*argv, "--format", "json")
+    doc = json.loads(out)
+    states = {r["port"]: r["states"] for r in doc["results"]}
+    assert states[22] == {v4: "open", v6: "filtered"}
+    assert code == 0, out  # IPv6 exposes nothing: narrower, not wider
+    assert set(doc) == {"schema", "targets", "results", "icmp", "diagnosis"}
+    assert list(doc["diagnosis"]) == [v6]  # IPv4 answered (22 open); only IPv6 was silent
+    diagnosis = doc["diagnosis"][v6]
+    assert diagnosis["verdict"] == "broken-at-link" and diagnosis["family"] == "ipv6"
+    assert diagnosis["neighbour"] in ("incomplete", "failed", "missing")
+    assert diagnosis["message"] == (
+        f"IPv6 broken at the link: no neighbour advertisement from {v6}; likely cause: the "
+        "target's firewall drops neighbour solicitations (V6G-FW-04)"
+    )
+    _, text = invoke(*argv)
+    assert f"note: {v6} answered nothing at all: IPv6 broken at the link" in text
+    assert "filtered (no link)" in text
+    _, out = invoke(*argv, "--format", "sarif")
+    results = {r["ruleId"]: r for r in json.loads(out)["runs"][0]["results"]}
+    assert "V6G-PROBE-04" in results and results["V6G-PROBE-04"]["kind"] == "fail"
+
+
+@pytest.mark.lab
+def test_a_target_that_resolves_but_drops_everything_is_filtered(
+    lab_factory: LabFactory,
+) -> None:
+    """NDP allowed, everything else dropped: the neighbour resolves, so "filtered", not broken."""
+    nft = DROP_NDP.replace(
+        "tcp dport 22 accept",
+        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept",
+    )
+    scenario = scenarios.pair("client", "server").with_host("server", firewall=Firewall(nft=nft))
+    lab = lab_factory(scenario)
+    v6 = lab.addr("server", 6)
+    run = probe_from_netns(lab.ns("client"), Targets((), (v6,)), (22, 80))
+    assert {o.state for o in run.observations} == {"filtered"}
+    assert run.diagnosis[v6].verdict == "filtered"
+    assert run.diagnosis[v6].neighbour not in ("incomplete", "failed", "missing")
+
+
+@pytest.mark.lab
+def test_top_1000_ranks_by_nmap_services_or_says_built_in(lab_factory: LabFactory) -> None:
+    lab = build(lab_factory)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    started = time.monotonic()
+    code, out = invoke(
+        v4, v6, "--from-netns", lab.ns("client"), "--top", "1000", "--no-fail-on-mismatch"
+    )
+    elapsed = time.monotonic() - started
+    assert code == 0, out
+    assert "ports: the 1000 most common TCP ports, from " in out
+    if os.path.isfile(NMAP_SERVICES):
+        assert f"from {NMAP_SERVICES} (ranked by open frequency)" in out
+    assert "tcp/443" in out and "tcp/8080" in out  # both IPv6 wider, both in any top 1000
+    print(f"--top 1000 on two addresses: {elapsed:.1f}s")
+    assert elapsed < 30

@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Optional, Tuple
+import sys
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import click
 
 from v6gap.cli.output import write_output
 
-FORMATS = ["text", "json"]
+if TYPE_CHECKING:
+    from v6gap.probe.targets import Targets
+
+FORMATS = ["text", "json", "sarif", "junit"]
+
+
+def _self_targets(self_netns: Optional[str]) -> Targets:
+    """Every global address of this host, or of netns ``self_netns``, from a snapshot."""
+    from v6gap import __version__, snapshot_io
+    from v6gap.collect.snapshot import CollectFailed, collect
+    from v6gap.errors import CollectError, InputError
+    from v6gap.probe.targets import self_targets
+
+    try:
+        data = collect(__version__, netns=self_netns)
+    except CollectFailed as exc:
+        raise CollectError(str(exc).replace("--netns", "--self-netns")) from None
+    snap = snapshot_io.from_data(data, "collected snapshot")
+    found = self_targets(snap)
+    if not found.addresses:
+        where = f"namespace {self_netns}" if self_netns else "this host"
+        raise InputError(f"--self: {where} has no global address to probe")
+    return found
 
 
 @click.command()
-@click.argument("targets", nargs=-1, required=True, metavar="TARGET...")
+@click.argument("targets", nargs=-1, metavar="TARGET...")
+@click.option(
+    "--self",
+    "self_",
+    is_flag=True,
+    help="Probe every global address of this host (or of --self-netns); needs --from-netns.",
+)
+@click.option(
+    "--self-netns",
+    metavar="NAME",
+    help="With --self: the addresses of this network namespace instead of this host's.",
+)
 @click.option("--ports", "port_spec", metavar="LIST", help="TCP ports: 22,80,443,1000-2000.")
-@click.option("--top", type=int, metavar="N", help="The N most common service ports.")
+@click.option(
+    "--top",
+    type=int,
+    metavar="N",
+    help="The N most often open TCP ports (nmap-services when installed, else built in).",
+)
 @click.option("--all", "all_ports", is_flag=True, help="Every TCP port, 1-65535.")
 @click.option("--udp", "udp_spec", metavar="LIST", help="UDP ports to probe (named only).")
 @click.option("--no-icmp", is_flag=True, help="Skip the ICMP/ICMPv6 echo.")
@@ -45,6 +84,8 @@ FORMATS = ["text", "json"]
 )
 def probe(
     targets: Tuple[str, ...],
+    self_: bool,
+    self_netns: Optional[str],
     port_spec: Optional[str],
     top: Optional[int],
     all_ports: bool,
@@ -69,35 +110,67 @@ def probe(
 
     from v6gap.probe import parity, ports
     from v6gap.probe.engine import ProbeOptions
+    from v6gap.probe.run import check_netns, probe_from_netns
     from v6gap.probe.run import probe as probe_here
-    from v6gap.probe.run import probe_from_netns
-    from v6gap.probe.targets import resolve_targets
+    from v6gap.probe.targets import Targets, merge_targets, resolve_targets
     from v6gap.probe.text import render_text
 
     if sum(x is not None and x is not False for x in (port_spec, top, all_ports)) > 1:
         raise click.UsageError("choose one of --ports, --top and --all")
+    if self_netns and not self_:
+        raise click.UsageError("--self-netns only goes with --self")
+    if self_ and not from_netns:
+        raise click.UsageError(
+            "--self needs --from-netns NAME: the probe of this host's own addresses is sent from "
+            "a lab namespace, never from this one"
+        )
+    if not targets and not self_:
+        raise click.UsageError("name at least one TARGET, or --self")
+    ports_note = ""
     if all_ports:
         tcp = ports.ALL_PORTS
     elif port_spec is not None:
         tcp = ports.parse_port_spec(port_spec)
     else:
-        tcp = ports.top_ports(top if top is not None else 100)
+        count = top if top is not None else 100
+        tcp, source = ports.ranked_top_ports(count)
+        short = f" (--top {count} asked for more than it ranks)" if len(tcp) < count else ""
+        ports_note = f"ports: the {len(tcp)} most common TCP ports, from {source}{short}"
     want_open = ports.parse_port_spec(expect_open) if expect_open else ()
     want_closed = ports.parse_port_spec(expect_closed) if expect_closed else ()
     tcp = ports.merge_ports(tcp, want_open, want_closed)
     udp = ports.parse_port_spec(udp_spec) if udp_spec else ()
-    resolved = resolve_targets(targets)
-    options = ProbeOptions(concurrency, rate, retries, timeout)
+    resolved = resolve_targets(targets) if targets else Targets()
     if from_netns:
-        run = probe_from_netns(from_netns, resolved, tcp, udp, options, not no_icmp)
+        check_netns(from_netns)  # before anything is collected or sent
+    if self_:
+        resolved = merge_targets(_self_targets(self_netns), resolved)
+    options = ProbeOptions(concurrency, rate, retries, timeout)
+    progress = sys.stderr.isatty()
+    if from_netns:
+        run = probe_from_netns(from_netns, resolved, tcp, udp, options, not no_icmp, progress)
     else:
-        run = probe_here(resolved, tcp, udp, options, not no_icmp)
+        run = probe_here(resolved, tcp, udp, options, not no_icmp, progress)
     rows = parity.build_rows(run)
     checks = parity.check_expectations(run, want_open, want_closed)
     if fmt == "json":
         text = json.dumps(parity.to_json_data(run, rows), indent=2) + "\n"
+    elif fmt in ("sarif", "junit"):
+        from v6gap.probe.findings import build_report
+        from v6gap.report import OutputFormat, render
+
+        report = build_report(
+            run,
+            rows,
+            checks,
+            hostname=self_netns if self_ and self_netns else None,
+            source="netns" if self_ and self_netns else "live",
+            ports_note=ports_note,
+        )
+        text = render(report, OutputFormat(fmt))
+        text = text if text.endswith("\n") else text + "\n"
     else:
-        text = render_text(run, rows, checks)
+        text = render_text(run, rows, checks, ports_note)
     write_output(text, output)
     failed = (fail_on_mismatch and parity.ipv6_wider(rows)) or any(not c.passed for c in checks)
     return 1 if failed else 0

@@ -17,7 +17,7 @@ import socket
 import struct
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from v6gap.probe.model import Observation, Proto, Reason, State
 from v6gap.probe.timing import RateLimiter, RttEstimator
@@ -83,8 +83,14 @@ def sockaddr_of(address: str) -> Tuple[int, Any]:
 class Prober:
     """Probes jobs on the running loop with a concurrency cap, a rate cap and adaptive timeouts."""
 
-    def __init__(self, options: ProbeOptions, estimators: Dict[str, RttEstimator]) -> None:
+    def __init__(
+        self,
+        options: ProbeOptions,
+        estimators: Dict[str, RttEstimator],
+        on_final: Optional[Callable[[int], None]] = None,
+    ) -> None:
         self.options = options
+        self.on_final = on_final  # told how many probes reached a final state (progress)
         self.estimators = estimators
         self.rate = RateLimiter(options.rate)
         self._sockaddrs: Dict[str, Tuple[int, Any]] = {}
@@ -145,6 +151,8 @@ class Prober:
             unanswered: List[Job] = []
             await self._round(pending, final, unanswered)
             pending = unanswered
+        if pending and self.on_final is not None:
+            self.on_final(len(pending))
         for address, proto, port in pending:
             state: State = "filtered" if proto == "tcp" else "open|filtered"
             final[(address, proto, port)] = Observation(address, proto, port, state, "no-answer")
@@ -163,6 +171,8 @@ class Prober:
                     unanswered.append(job)
                 else:
                     final[job] = Observation(*job, outcome.state, outcome.reason, outcome.detail)
+                    if self.on_final is not None:
+                        self.on_final(1)
 
         workers = max(1, min(self.options.concurrency, len(jobs), _fd_budget()))
         await asyncio.gather(*(worker() for _ in range(workers)))

@@ -35,6 +35,42 @@ class Echo:
     error: str = ""
 
 
+LinkVerdict = Literal["broken-at-link", "filtered", "off-link", "unknown"]
+
+
+@dataclass(frozen=True)
+class LinkDiagnosis:
+    """What the probing namespace knew about a silent address at the link."""
+
+    verdict: LinkVerdict
+    family: str
+    neighbour: str  # the NUD state(s) seen ("failed", "reachable", …) or "missing"
+    message: str
+    via: Optional[str] = None  # the gateway, when the address is not on-link
+
+    def to_json(self) -> Dict[str, Any]:
+        data: Dict[str, Any] = {
+            "verdict": self.verdict,
+            "family": self.family,
+            "neighbour": self.neighbour,
+            "message": self.message,
+        }
+        if self.via:
+            data["via"] = self.via
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> LinkDiagnosis:
+        via = data.get("via")
+        return cls(
+            data["verdict"],
+            str(data["family"]),
+            str(data["neighbour"]),
+            str(data["message"]),
+            None if via is None else str(via),
+        )
+
+
 @dataclass(frozen=True)
 class ProbeRun:
     """Everything one probe saw; crosses the pipe from a namespace child as ``to_data``."""
@@ -43,6 +79,8 @@ class ProbeRun:
     observations: Tuple[Observation, ...]
     echo: Mapping[str, Echo] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    # Why a silent address was silent, read from the probing namespace's neighbour table.
+    diagnosis: Mapping[str, LinkDiagnosis] = field(default_factory=dict)
 
     def to_data(self) -> Dict[str, Any]:
         return {
@@ -52,6 +90,7 @@ class ProbeRun:
             ],
             "echo": {a: [e.answered, e.rtt_ms, e.error] for a, e in self.echo.items()},
             "elapsed_s": self.elapsed_s,
+            "diagnosis": {a: d.to_json() for a, d in self.diagnosis.items()},
         }
 
     @classmethod
@@ -65,4 +104,7 @@ class ProbeRun:
             str(a): Echo(bool(ok), None if rtt is None else float(rtt), str(err))
             for a, (ok, rtt, err) in data["echo"].items()
         }
-        return cls(targets, observations, echo, float(data["elapsed_s"]))
+        diagnosis = {
+            str(a): LinkDiagnosis.from_json(d) for a, d in data.get("diagnosis", {}).items()
+        }
+        return cls(targets, observations, echo, float(data["elapsed_s"]), diagnosis)

@@ -113,8 +113,9 @@ def check_expectations(
 
 
 def to_json_data(run: ProbeRun, rows: Sequence[Row]) -> Dict[str, Any]:
-    """The ``v6gap.probe/1`` document, exactly the shape issue 6 promises."""
-    return {
+    """The ``v6gap.probe/1`` document, exactly the shape issue 6 promises; ``diagnosis`` (why an
+    address answered nothing at all) is added only when some address did."""
+    doc: Dict[str, Any] = {
         "schema": SCHEMA,
         "targets": {"ipv4": list(run.targets.ipv4), "ipv6": list(run.targets.ipv6)},
         "results": [
@@ -126,6 +127,9 @@ def to_json_data(run: ProbeRun, rows: Sequence[Row]) -> Dict[str, Any]:
             "verdict": echo_verdict(run),
         },
     }
+    if run.diagnosis:
+        doc["diagnosis"] = {a: d.to_json() for a, d in run.diagnosis.items()}
+    return doc
 
 
 def ipv6_wider(rows: Sequence[Row]) -> bool:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
+import os
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from v6gap.errors import InputError
 
 ALL_PORTS: Tuple[int, ...] = tuple(range(1, 65536))
+# nmap's service table: "name<TAB>port/proto<TAB>open-frequency[<TAB># comment]". Read at run
+# time when installed (package nmap-common); never copied into v6gap.
+NMAP_SERVICES = "/usr/share/nmap/nmap-services"
+BUILTIN_SOURCE = "the built-in list"
 
 # Common service ports, most common first (web, remote access, mail, databases, admin consoles).
 # Data, not logic: ``--top N`` takes the first N.
@@ -54,3 +59,44 @@ def parse_port_spec(spec: str) -> Tuple[int, ...]:
 def merge_ports(*groups: Iterable[int]) -> Tuple[int, ...]:
     """The union of port groups, sorted."""
     return tuple(sorted({p for g in groups for p in g}))
+
+
+def parse_nmap_services(text: str) -> Tuple[int, ...]:
+    """TCP ports of an nmap-services table, most often open first (ties: lower port first)."""
+    frequency: Dict[int, float] = {}
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) < 3:
+            continue
+        port_s, _, proto = fields[1].partition("/")
+        if proto != "tcp":
+            continue
+        try:
+            port, freq = int(port_s), float(fields[2])
+        except ValueError:
+            continue
+        if 1 <= port <= 65535:
+            frequency[port] = max(freq, frequency.get(port, 0.0))
+    return tuple(sorted(frequency, key=lambda p: (-frequency[p], p)))
+
+
+def ranked_top_ports(
+    count: int, services: Optional[str] = NMAP_SERVICES
+) -> Tuple[Tuple[int, ...], str]:
+    """Up to ``count`` of the most often open TCP ports and where the ranking came from: nmap's
+    installed service table when readable, else the built-in list (all of it when ``count`` is
+    larger: the caller says how many it got)."""
+    if not 1 <= count <= len(ALL_PORTS):
+        raise InputError(f"--top {count}: choose 1..{len(ALL_PORTS)}")
+    ranked: Tuple[int, ...] = ()
+    if services and os.path.isfile(services):
+        try:
+            with open(services, encoding="utf-8", errors="replace") as fh:
+                ranked = parse_nmap_services(fh.read())
+        except OSError:
+            ranked = ()
+    if ranked:
+        return ranked[:count], f"{services} (ranked by open frequency)"
+    builtin = tuple(dict.fromkeys(TOP_TCP_PORTS))
+    missing = f"{services} not found" if services else "no nmap-services"
+    return builtin[:count], f"{BUILTIN_SOURCE} ({missing})"

@@ -6,12 +6,14 @@ import asyncio
 import json
 import os
 import time
+from dataclasses import replace
 from typing import Dict, List, Optional, Sequence
 
 from v6gap.errors import CollectError
 from v6gap.probe.engine import Job, ProbeOptions, Prober
 from v6gap.probe.icmp import echo_all
 from v6gap.probe.model import ProbeRun
+from v6gap.probe.progress import Progress
 from v6gap.probe.targets import Targets
 from v6gap.probe.timing import RttEstimator
 
@@ -24,6 +26,7 @@ async def probe_async(
     udp_ports: Sequence[int] = (),
     options: Optional[ProbeOptions] = None,
     icmp: bool = True,
+    progress: bool = False,
 ) -> ProbeRun:
     """Echo every address first (its RTT seeds the timeouts), then every port on every address."""
     opts = options or ProbeOptions()
@@ -38,7 +41,13 @@ async def probe_async(
     # Interleave addresses port by port, so both families see the same moment of the target.
     jobs: List[Job] = [(a, "tcp", p) for p in tcp_ports for a in targets.addresses]
     jobs += [(a, "udp", p) for p in udp_ports for a in targets.addresses]
-    observations = await Prober(opts, estimators).run(jobs)
+    bar = Progress(len(jobs)) if progress else None
+    try:
+        prober = Prober(opts, estimators, bar.advance if bar else None)
+        observations = await prober.run(jobs)
+    finally:
+        if bar is not None:
+            bar.close()
     return ProbeRun(targets, tuple(observations), echo, time.monotonic() - started)
 
 
@@ -48,9 +57,26 @@ def probe(
     udp_ports: Sequence[int] = (),
     options: Optional[ProbeOptions] = None,
     icmp: bool = True,
+    progress: bool = False,
+    diagnose: bool = True,
 ) -> ProbeRun:
-    """Probe from this process's network namespace."""
-    return asyncio.run(probe_async(targets, tcp_ports, udp_ports, options, icmp))
+    """Probe from this process's network namespace; then, for every address that answered
+    nothing at all, read this namespace's neighbour table to tell broken from filtered."""
+    run = asyncio.run(probe_async(targets, tcp_ports, udp_ports, options, icmp, progress))
+    if diagnose:
+        from v6gap.probe.diagnose import diagnose_run
+
+        found = diagnose_run(run)
+        if found:
+            run = replace(run, diagnosis=found)
+    return run
+
+
+def check_netns(name: str) -> None:
+    """``CollectError`` unless ``name`` is an existing named network namespace."""
+    path = f"/run/netns/{name}"
+    if not name or "/" in name or not os.path.exists(path):
+        raise CollectError(f"--from-netns {name}: no such network namespace ({path})")
 
 
 def probe_from_netns(
@@ -60,14 +86,13 @@ def probe_from_netns(
     udp_ports: Sequence[int] = (),
     options: Optional[ProbeOptions] = None,
     icmp: bool = True,
+    progress: bool = False,
 ) -> ProbeRun:
     """Probe from inside netns ``name``: a forked child enters it, probes, and sends JSON back.
 
     This process never leaves its own namespace, so nothing is sent from it.
     """
-    path = f"/run/netns/{name}"
-    if not name or "/" in name or not os.path.exists(path):
-        raise CollectError(f"--from-netns {name}: no such network namespace ({path})")
+    check_netns(name)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: never returns into the parent's code
@@ -77,7 +102,7 @@ def probe_from_netns(
             from v6gap.collect.netns import enter
 
             enter(name)
-            run = probe(targets, tcp_ports, udp_ports, options, icmp)
+            run = probe(targets, tcp_ports, udp_ports, options, icmp, progress)
             payload = json.dumps({"ok": run.to_data()}).encode()
         except BaseException as exc:  # report anything to the parent, never unwind into it
             payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()

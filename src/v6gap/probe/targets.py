@@ -5,9 +5,12 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Callable, Iterable, List, Optional, Sequence, Tuple, Union
 
 from v6gap.errors import InputError
+
+if TYPE_CHECKING:
+    from v6gap.model import Snapshot
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Resolver = Callable[[str], Sequence[Tuple[int, str]]]
@@ -84,4 +87,32 @@ def resolve_targets(names: Iterable[str], resolver: Resolver = getaddrinfo_resol
                 bucket.append(address)
     if not v4 and not v6:
         raise InputError("no target: name at least one address or host name")
+    return Targets(tuple(v4), tuple(v6))
+
+
+def self_targets(snapshot: Snapshot) -> Targets:
+    """Every global address of a host: IPv6 as ``global_ipv6`` sees it, and every IPv4 address
+    that is neither loopback nor link-local, in interface order."""
+    from v6gap.analysis.addresses import global_ipv6
+
+    v4: List[str] = []
+    for iface in snapshot.interfaces:
+        for addr in iface.addresses:
+            if addr.family != "ipv4" or addr.scope != "global":
+                continue
+            ip = _literal(addr.address)
+            if ip is None or ip.is_loopback or ip.is_link_local or addr.address in v4:
+                continue
+            v4.append(addr.address)
+    v6: List[str] = []
+    for _, addr in global_ipv6(snapshot):
+        if addr.address not in v6:
+            v6.append(addr.address)
+    return Targets(tuple(v4), tuple(v6))
+
+
+def merge_targets(*groups: Targets) -> Targets:
+    """The union of target groups, first occurrence kept."""
+    v4 = dict.fromkeys(a for g in groups for a in g.ipv4)
+    v6 = dict.fromkeys(a for g in groups for a in g.ipv6)
     return Targets(tuple(v4), tuple(v6))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import Collection, List, Sequence
 
 from v6gap.probe.model import ProbeRun
 from v6gap.probe.parity import Expectation, Row, echo_verdict
@@ -10,17 +10,26 @@ from v6gap.probe.parity import Expectation, Row, echo_verdict
 _VERDICT_TEXT = {"parity": "parity", "ipv6-wider": "IPv6 wider", "ipv4-wider": "IPv4 wider"}
 
 
-def _cell(row: Row, address: str) -> str:
+def _cell(row: Row, address: str, broken: Collection[str] = ()) -> str:
     state = row.states.get(address, "-")
+    if address in broken:  # the "reject" was this side's own "address unreachable"
+        return f"{state} (no link)"
     reason = row.reasons.get(address, "")
     return f"{state} (reject)" if reason.startswith("reject") else state
 
 
-def render_text(run: ProbeRun, rows: Sequence[Row], checks: Sequence[Expectation] = ()) -> str:
+def render_text(
+    run: ProbeRun,
+    rows: Sequence[Row],
+    checks: Sequence[Expectation] = (),
+    ports_note: str = "",
+) -> str:
     addresses = list(run.targets.addresses)
     lines: List[str] = [
         f"probed {', '.join(addresses)}: {len(rows)} port(s) in {run.elapsed_s:.1f}s",
     ]
+    if ports_note:
+        lines.append(ports_note)
     missing = [f for f in ("ipv4", "ipv6") if not getattr(run.targets, f)]
     if missing:
         lines.append(
@@ -30,8 +39,9 @@ def render_text(run: ProbeRun, rows: Sequence[Row], checks: Sequence[Expectation
     shown = [r for r in rows if r.verdict != "parity" or not r.uniform or r.exposed]
     quiet = len(rows) - len(shown)
     header = ["PROTO/PORT", *addresses, "VERDICT"]
+    broken = {a for a, d in run.diagnosis.items() if d.verdict == "broken-at-link"}
     table = [header] + [
-        [f"{r.proto}/{r.port}", *(_cell(r, a) for a in addresses), _VERDICT_TEXT[r.verdict]]
+        [f"{r.proto}/{r.port}", *(_cell(r, a, broken) for a in addresses), _VERDICT_TEXT[r.verdict]]
         for r in shown
     ]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
@@ -75,6 +85,10 @@ def _silent_notes(run: ProbeRun, rows: Sequence[Row]) -> List[str]:
     """An address that answered nothing at all is down or broken, not firewalled."""
     notes = _rate_limit_notes(run)
     for address in run.targets.addresses:
+        diagnosis = run.diagnosis.get(address)
+        if diagnosis is not None:
+            notes.append(f"note: {address} answered nothing at all: {diagnosis.message}")
+            continue
         echo = run.echo.get(address)
         answered = any(
             not r.reasons.get(address, "no-answer").startswith("no-answer") for r in rows

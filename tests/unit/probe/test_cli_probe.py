@@ -23,7 +23,8 @@ def invoke(argv: List[str]) -> BaseException:
     [
         (["192.0.2.0/24"], InputError, "never probed"),
         (["2001:db8::1", "--ports", "2000-1000"], InputError, "backwards"),
-        (["2001:db8::1", "--top", "5000"], InputError, "--top 5000"),
+        (["2001:db8::1", "--top", "70000"], InputError, "--top 70000"),
+        (["2001:db8::1", "--top", "0"], InputError, "--top 0"),
         (["2001:db8::1", "--ports", "22", "--all"], click.UsageError, "one of --ports"),
         (["2001:db8::1", "--from-netns", "v6g-nope-0", "--ports", "22"], CollectError, "no such"),
     ],
