@@ -1,18 +1,20 @@
-"""``v6gap firewall parity`` and ``v6gap firewall explain`` on a given ruleset."""
+"""``v6gap firewall parity``, ``explain`` and ``lint`` on a given ruleset or a namespace's."""
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import click
 
 from v6gap.cli.output import write_output
 from v6gap.errors import InputError
+from v6gap.model import Profile, Severity
 
 if TYPE_CHECKING:
     from v6gap.firewall.model import Ruleset
     from v6gap.firewall.parity import Decision
+    from v6gap.model import Snapshot
 
 FORMATS = ["text", "json"]
 PROTOCOL_HELP = "tcp, udp, icmp, icmpv6, another protocol name or a number"
@@ -27,28 +29,67 @@ def _read_file(path: str) -> str:
 
 
 def _ruleset_options(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option(
+        "--netns", metavar="NAME", help="The live ruleset of a named network namespace."
+    )(fn)
     fn = click.option("--snapshot", "snapshot_file", metavar="FILE", help="A saved snapshot.")(fn)
     fn = click.option("--ip6tables", metavar="FILE", help="ip6tables-save output.")(fn)
     fn = click.option("--iptables", metavar="FILE", help="iptables-save output.")(fn)
     fn = click.option("--nft", metavar="FILE", help="`nft -j list ruleset` output.")(fn)
-    fn = click.option("--format", "fmt", type=click.Choice(FORMATS), default="text")(fn)
-    fn = click.option("-o", "--output", metavar="FILE", help="Write here instead of stdout.")(fn)
     return fn
 
 
-def _load(
-    nft: Optional[str], iptables: Optional[str], ip6tables: Optional[str], snapshot: Optional[str]
-) -> Ruleset:
-    from v6gap.firewall.sources import read_firewall, read_snapshot
+def _format_option(choices: list[str]) -> Callable[[click.decorators.FC], click.decorators.FC]:
+    def add(fn: click.decorators.FC) -> click.decorators.FC:
+        fn = click.option("--format", "fmt", type=click.Choice(choices), default="text")(fn)
+        return click.option("-o", "--output", metavar="FILE", help="Write here, not stdout.")(fn)
 
-    if snapshot is not None:
-        if nft or iptables or ip6tables:
-            raise click.UsageError("--snapshot cannot be combined with ruleset files")
-        from v6gap import snapshot_io
+    return add
 
-        return read_snapshot(snapshot_io.load(snapshot))
-    if not (nft or iptables or ip6tables):
-        raise click.UsageError("give --nft FILE, --iptables/--ip6tables FILE or --snapshot FILE")
+
+def _netns_snapshot(name: str) -> Snapshot:
+    """The namespace's snapshot, collected inside it as ``v6gap audit --netns`` does."""
+    from v6gap import __version__, snapshot_io
+    from v6gap.collect.snapshot import CollectFailed, collect_netns
+    from v6gap.errors import CollectError
+
+    try:
+        data = collect_netns(name, __version__)
+    except CollectFailed as exc:
+        raise CollectError(str(exc)) from None
+    return snapshot_io.from_data(data, f"namespace {name}")
+
+
+def _given_snapshot(
+    nft: Optional[str],
+    iptables: Optional[str],
+    ip6tables: Optional[str],
+    snapshot: Optional[str],
+    netns: Optional[str],
+) -> Optional[Snapshot]:
+    """The snapshot named by --snapshot or --netns; None when ruleset files are given."""
+    if snapshot is not None and netns is not None:
+        raise click.UsageError("--snapshot and --netns cannot be combined")
+    if snapshot is None and netns is None:
+        if not (nft or iptables or ip6tables):
+            raise click.UsageError(
+                "give --nft FILE, --iptables/--ip6tables FILE, --snapshot FILE or --netns NAME"
+            )
+        return None
+    if nft or iptables or ip6tables:
+        which = "--snapshot" if snapshot is not None else "--netns"
+        raise click.UsageError(f"{which} cannot be combined with ruleset files")
+    if netns is not None:
+        return _netns_snapshot(netns)
+    from v6gap import snapshot_io
+
+    assert snapshot is not None
+    return snapshot_io.load(snapshot)
+
+
+def _firewall_dumps(
+    nft: Optional[str], iptables: Optional[str], ip6tables: Optional[str]
+) -> tuple[Optional[str], dict[str, str]]:
     saves = {}
     if iptables:
         saves["iptables-save"] = _read_file(iptables)
@@ -57,7 +98,22 @@ def _load(
     nft_text = _read_file(nft) if nft else None
     if nft_text is not None and not nft_text.lstrip().startswith("{"):
         raise InputError(f"{nft}: not `nft -j list ruleset` JSON (ruleset text is not read yet)")
-    return read_firewall(nft_text, saves)
+    return nft_text, saves
+
+
+def _load(
+    nft: Optional[str],
+    iptables: Optional[str],
+    ip6tables: Optional[str],
+    snapshot: Optional[str],
+    netns: Optional[str] = None,
+) -> Ruleset:
+    from v6gap.firewall.sources import read_firewall, read_snapshot
+
+    snap = _given_snapshot(nft, iptables, ip6tables, snapshot, netns)
+    if snap is not None:
+        return read_snapshot(snap)
+    return read_firewall(*_firewall_dumps(nft, iptables, ip6tables))
 
 
 @click.group()
@@ -67,6 +123,7 @@ def firewall() -> None:
 
 @firewall.command()
 @_ruleset_options
+@_format_option(FORMATS)
 def parity(
     output: Optional[str],
     fmt: str,
@@ -74,12 +131,13 @@ def parity(
     iptables: Optional[str],
     ip6tables: Optional[str],
     snapshot_file: Optional[str],
+    netns: Optional[str],
 ) -> int:
     """Every port, protocol and ICMP type where new connections from the network get a
     different verdict over IPv4 and over IPv6."""
     from v6gap.firewall.parity import parity as find
 
-    ruleset = _load(nft, iptables, ip6tables, snapshot_file)
+    ruleset = _load(nft, iptables, ip6tables, snapshot_file, netns)
     differences = find(ruleset)
     if fmt == "json":
         data = {"differences": [d.to_json() for d in differences], "notes": list(ruleset.notes)}
@@ -118,6 +176,7 @@ def _explanation(decision: Decision) -> dict[str, Any]:
 
 @firewall.command()
 @_ruleset_options
+@_format_option(FORMATS)
 @click.option("--family", type=click.Choice(["4", "6"]), required=True)
 @click.option("--proto", "protocol", required=True, help=PROTOCOL_HELP)
 @click.option("--dport", type=click.IntRange(0, 65535), help="Destination port (tcp/udp).")
@@ -131,6 +190,7 @@ def explain(
     iptables: Optional[str],
     ip6tables: Optional[str],
     snapshot_file: Optional[str],
+    netns: Optional[str],
     family: str,
     protocol: str,
     dport: Optional[int],
@@ -148,7 +208,7 @@ def explain(
         type_number = number(icmp_type, ICMPV6_TYPES if fam == "ipv6" else ICMP_TYPES, 255)
         if type_number is None:
             raise click.BadParameter(f"{icmp_type!r}: not an ICMP type", param_hint="--icmp-type")
-    ruleset = _load(nft, iptables, ip6tables, snapshot_file)
+    ruleset = _load(nft, iptables, ip6tables, snapshot_file, netns)
     decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif)
     data = _explanation(decision)
     if fmt == "json":
@@ -161,3 +221,114 @@ def explain(
         lines.append("accepted from: " + "; ".join(decision.sources))
     write_output("\n".join(lines) + "\n", output)
     return 0
+
+
+# --------------------------------------------------------------------------- lint
+
+LINT_CHECKS = (
+    "V6G-FW-04",
+    "V6G-FW-05",
+    "V6G-FW-06",
+    "V6G-FW-07",
+    "V6G-FW-08",
+    "V6G-FW-09",
+    "V6G-FW-11",
+    "V6G-FW-12",
+    "V6G-TUN-04",
+)
+LINT_FORMATS = ["text", "json", "sarif", "junit"]
+FORWARDING = "net.ipv6.conf.all.forwarding"
+LINT_ASSUMPTIONS = (
+    "V6G-FW-12 judges the forward path as if IPv6 forwarding were on",
+    "V6G-TUN-04 judges protocol 41 and UDP 3544 as if no tunnel were in use",
+)
+
+
+def lint_snapshot(firewall_part: Any, unavailable: dict[str, str], hostname: str) -> Snapshot:
+    """A snapshot holding only a firewall: what the lint's checks read, and nothing else.
+
+    IPv6 forwarding is set on so that FW-12 judges the forward path; no interface or process
+    exists, so TUN-04 takes every tunnel as unused.
+    """
+    from v6gap.model import SNAPSHOT_SCHEMA, Snapshot
+
+    return Snapshot(
+        schema=SNAPSHOT_SCHEMA,
+        source="snapshot",
+        hostname=hostname,
+        tool_version="",
+        collected_at="",
+        ipv6_proc=True,
+        sysctl={FORWARDING: "1"},
+        firewall=firewall_part,
+        unavailable={k: v for k, v in unavailable.items() if k == "nft" or k.endswith("-save")},
+    )
+
+
+@firewall.command()
+@_ruleset_options
+@_format_option(LINT_FORMATS)
+@click.option(
+    "--profile",
+    type=click.Choice([p.value for p in Profile]),
+    default="server",
+    show_default=True,
+    help="The host's role (FW-04 asks routers and SLAAC hosts for more ICMPv6).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default="high",
+    show_default=True,
+    help="Exit 1 when a check of this severity or above fails.",
+)
+def lint(
+    output: Optional[str],
+    fmt: str,
+    nft: Optional[str],
+    iptables: Optional[str],
+    ip6tables: Optional[str],
+    snapshot_file: Optional[str],
+    netns: Optional[str],
+    profile: str,
+    fail_on: str,
+) -> int:
+    """The ruleset's own mistakes: FW-04 to FW-09, FW-11, FW-12 and TUN-04 on any ruleset."""
+    from v6gap import __version__
+    from v6gap.checks.context import Context
+    from v6gap.checks.registry import all_checks
+    from v6gap.checks.run import evaluate, to_finding
+    from v6gap.model import REPORT_SCHEMA, Firewall, Report, Status, Tool
+    from v6gap.model import Target as ReportTarget
+    from v6gap.report import OutputFormat, render
+
+    snap = _given_snapshot(nft, iptables, ip6tables, snapshot_file, netns)
+    if snap is not None:
+        name = f"namespace {netns}" if netns is not None else str(snapshot_file)
+        synthetic = lint_snapshot(snap.firewall, dict(snap.unavailable), name)
+    else:
+        nft_json, saves = _firewall_dumps(nft, iptables, ip6tables)
+        name = ", ".join(f for f in (nft, iptables, ip6tables) if f)
+        synthetic = lint_snapshot(Firewall(nft_json=nft_json, saves=saves), {}, name)
+    chosen = Profile(profile)
+    ctx = Context(synthetic, chosen)
+    checks = [c for c in all_checks() if c.meta.id in LINT_CHECKS]
+    findings = tuple(to_finding(c, evaluate(c, ctx)) for c in checks)
+    summary = {s.value: 0 for s in Status}
+    for f in findings:
+        summary[f.status.value] += 1
+    report = Report(
+        schema=REPORT_SCHEMA,
+        tool=Tool(name="v6gap", version=__version__),
+        target=ReportTarget(
+            hostname=name, source="netns" if netns else "snapshot", profile=chosen.value
+        ),
+        summary=summary,
+        findings=findings,
+        suggestions=(),
+    )
+    text = render(report, OutputFormat(fmt))
+    if fmt == "text":
+        text = text.rstrip("\n") + "\n" + "".join(f"assumed: {a}\n" for a in LINT_ASSUMPTIONS)
+    write_output(text if text.endswith("\n") else text + "\n", output)
+    return 1 if report.failed_at_or_above(Severity(fail_on)) else 0

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import click
+import msgspec
 import pytest
 
 from tests.unit.firewall.rulesets import FIXTURES
-from v6gap.cli.firewall import firewall
-from v6gap.errors import InputError, RulesetError
+from v6gap import snapshot_io
+from v6gap.cli.firewall import firewall, lint_snapshot
+from v6gap.errors import CollectError, InputError, RulesetError
+from v6gap.model import Firewall, Snapshot
 
 SSH_ONLY = FIXTURES / "v4-ssh-only-v6-empty"
 SEED = FIXTURES / "seed-option2"
@@ -78,3 +83,94 @@ def test_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None
             args=["explain", "--nft", str(SEED / "nft.json"), "--family", "6", "--proto", "bogus"],
             standalone_mode=False,
         )
+
+
+# --------------------------------------------------------------------------- lint and --netns
+
+
+def lint(capsys: pytest.CaptureFixture[str], *argv: str, code: int = 0) -> str:
+    assert firewall.main(args=["lint", *argv], standalone_mode=False) == code
+    return capsys.readouterr().out
+
+
+def test_lint_seed_finds_the_dead_echo_limit_and_the_unentered_chain(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    data = json.loads(lint(capsys, "--nft", str(SEED / "nft.json"), "--format", "json"))
+    status = {f["id"]: f["status"] for f in data["findings"]}
+    assert set(status) == {
+        "V6G-FW-04",
+        "V6G-FW-05",
+        "V6G-FW-06",
+        "V6G-FW-07",
+        "V6G-FW-08",
+        "V6G-FW-09",
+        "V6G-FW-11",
+        "V6G-FW-12",
+        "V6G-TUN-04",
+    }
+    assert status["V6G-FW-06"] == "fail" and status["V6G-FW-08"] == "fail"
+    fw08 = next(f for f in data["findings"] if f["id"] == "V6G-FW-08")
+    assert "ra_guard" in fw08["reason"]
+    text = lint(capsys, "--nft", str(SEED / "nft.json"))
+    assert "V6G-FW-06" in text and "assumed: V6G-FW-12" in text
+    # The seed's failures are medium and low: --fail-on decides the exit status.
+    lint(capsys, "--nft", str(SEED / "nft.json"), "--fail-on", "medium", code=1)
+
+
+def test_lint_iptables_and_formats(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--iptables", str(SSH_ONLY / "iptables-save.txt")]
+    sarif = json.loads(lint(capsys, *args, "--format", "sarif"))
+    assert sarif["runs"][0]["tool"]["driver"]["name"] == "v6gap"
+    junit = lint(capsys, *args, "--format", "junit")
+    assert junit.lstrip().startswith("<?xml") or "<testsuite" in junit
+
+
+def test_lint_snapshot_keeps_only_the_firewall(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    snap = _snapshot_of(SEED / "nft.json")
+    path = tmp_path / "snap.json"
+    path.write_bytes(snapshot_io.dumps(snap))
+    data = json.loads(lint(capsys, "--snapshot", str(path), "--format", "json"))
+    assert {f["id"]: f["status"] for f in data["findings"]}["V6G-FW-08"] == "fail"
+
+
+def _snapshot_of(nft_file: Path) -> Snapshot:
+    return lint_snapshot(Firewall(nft_json=nft_file.read_text()), {}, "test")
+
+
+def test_netns_reads_the_namespace_snapshot(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def fake_collect(name: str, version: str) -> dict[str, Any]:
+        asked.append(name)
+        data = msgspec.to_builtins(_snapshot_of(SEED / "nft.json"))
+        assert isinstance(data, dict)
+        return data
+
+    monkeypatch.setattr("v6gap.collect.snapshot.collect_netns", fake_collect)
+    out = run(capsys, "explain", "--netns", "v6g-x", "--family", "4", "--proto", "tcp")
+    assert out.startswith("verdict:")
+    data = json.loads(run(capsys, "parity", "--netns", "v6g-x", "--format", "json"))
+    assert "differences" in data
+    lint(capsys, "--netns", "v6g-x")
+    assert asked == ["v6g-x"] * 3
+
+
+def test_netns_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(CollectError, match="no such network namespace"):
+        firewall.main(args=["parity", "--netns", "v6g-absent-ns"], standalone_mode=False)
+    with pytest.raises(click.UsageError, match="cannot be combined"):
+        firewall.main(
+            args=["lint", "--netns", "v6g-x", "--nft", str(SEED / "nft.json")],
+            standalone_mode=False,
+        )
+    with pytest.raises(click.UsageError, match="cannot be combined"):
+        firewall.main(
+            args=["parity", "--netns", "v6g-x", "--snapshot", "x.json"], standalone_mode=False
+        )
+    with pytest.raises(click.UsageError, match="--netns NAME"):
+        firewall.main(args=["lint"], standalone_mode=False)

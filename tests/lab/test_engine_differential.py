@@ -1,0 +1,624 @@
+"""The engine against the kernel: load a ruleset, connect for real, compare with ``explain``.
+
+One ``pair`` lab (client ::1/.1, server ::2/.2) serves the whole module. The server listens
+dual-stack on some TCP and UDP ports and leaves others closed. For each ruleset: flush, load it
+into the server, read it back as the audit does (``nft -j list ruleset`` and the ``*-save``
+dumps inside the namespace), ask the engine for every sampled port/protocol/family from the
+client's address, and probe the same from the client. A persistent prober inside the client
+runs all probes of one ruleset concurrently, so a ruleset costs about one connect timeout.
+
+What counts as what:
+
+* engine ``accept``: a listening port answers (TCP handshake completes, UDP echo comes back); a
+  closed port is refused (TCP RST, ICMP port unreachable).
+* engine ``drop`` (drop or reject): never open. On a closed port it must not be refused either,
+  unless the ruleset rejects with a TCP reset or port-unreachable, which looks the same
+  (``refusing_reject``). Rejects otherwise use admin-prohibited, which the client sees as
+  EHOSTUNREACH/EACCES; as ICMP errors are rate-limited, a reject may also look like a timeout —
+  both are "not accepted". The server's ICMP rate limits are switched off inside its namespace.
+* ``conditional``/``unknown``: not comparable; counted, and the generated grammar is chosen so
+  that they cannot occur (any that do fail the test).
+
+Static neighbour entries on both sides keep IPv6 working under a ``policy drop`` that does not
+let neighbour discovery in (IPv4's ARP is not filtered by these tables): the engine judges new
+connections, not neighbour discovery.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, Optional
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from v6gap import snapshot_io
+from v6gap.collect.snapshot import collect_netns
+from v6gap.firewall.model import TCP, UDP, Ruleset
+from v6gap.firewall.parity import explain
+from v6gap.firewall.sources import read_snapshot
+from v6gap.lab import Lab, Listener
+from v6gap.lab.pytest_plugin import check_lab_prerequisites, unique_suffix
+from v6gap.lab.scenario import Backend
+from v6gap.lab.scenarios import pair
+
+pytestmark = pytest.mark.lab
+Family = Literal["ipv4", "ipv6"]
+
+TCP_OPEN = (22, 443, 8080)
+TCP_CLOSED = (23, 9000)
+UDP_OPEN = (53, 5353)
+UDP_CLOSED = (54, 9000)
+PROBE_TIMEOUT = 0.4
+RETRY_TIMEOUT = 3.0
+SLOW = ("timeout", "handshake stalled")
+FAMILIES: tuple[Family, ...] = ("ipv4", "ipv6")
+NEIGH = ("ip", "neigh", "replace")
+EMPTY_FILTER = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+
+# Runs in the client under `python3 -I -S -c`: one JSON request per line
+# ({"timeout": s, "probes": [[proto, addr, port], ...]}), one JSON list of outcomes back.
+PROBER = r"""
+import errno, json, socket, sys, threading
+REJECTED = (errno.EHOSTUNREACH, errno.EACCES, errno.ENETUNREACH, errno.EPERM)
+def attempt(s, proto, addr, port):
+    try:
+        s.connect((addr, port))
+        if proto == "udp":
+            s.send(b"v6gap differential probe\n")
+    except ConnectionRefusedError:
+        return "refused"
+    except (socket.timeout, TimeoutError):
+        return "timeout"
+    except OSError as exc:
+        return "rejected" if exc.errno in REJECTED else "error %s" % exc
+    try:
+        # TCP: the listener's banner, sent once accept() returned, i.e. once the handshake's
+        # last ACK got through too; UDP: the echo.
+        return "open" if s.recv(4096) else "closed without banner"
+    except ConnectionRefusedError:
+        return "refused"
+    except (socket.timeout, TimeoutError):
+        return "timeout" if proto == "udp" else "handshake stalled"
+    except OSError as exc:
+        return "rejected" if exc.errno in REJECTED else "error %s" % exc
+def probe(proto, addr, port, timeout):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        return attempt(s, proto, addr, port)
+    finally:
+        s.close()
+for line in sys.stdin:
+    req = json.loads(line)
+    out = [None] * len(req["probes"])
+    def run(i, p):
+        out[i] = probe(p[0], p[1], p[2], req["timeout"])
+    threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(req["probes"])]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sys.stdout.write(json.dumps(out) + "\n")
+    sys.stdout.flush()
+"""
+
+
+@dataclass(frozen=True)
+class Probe:
+    proto: str
+    family: Family
+    port: int
+    listening: bool
+
+
+PROBES = tuple(
+    Probe(proto, family, port, listening)
+    for family in FAMILIES
+    for proto, ports in (
+        ("tcp", TCP_OPEN),
+        ("udp", UDP_OPEN),
+        ("tcp", TCP_CLOSED),
+        ("udp", UDP_CLOSED),
+    )
+    for port in ports
+    for listening in [port in (TCP_OPEN if proto == "tcp" else UDP_OPEN)]
+)
+
+
+class Bench:
+    """The module's lab, its prober and the tallies of what was compared."""
+
+    def __init__(self, lab: Lab, prober: subprocess.Popen[bytes]) -> None:
+        self.lab = lab
+        self.prober = prober
+        self.client = {f: lab.addr("client", f) for f in FAMILIES}
+        self.server = {f: lab.addr("server", f) for f in FAMILIES}
+        self.tally: Counter[str] = Counter()
+
+    # -- the server's ruleset ------------------------------------------------------------------
+
+    def flush(self) -> None:
+        self.lab.load_nft("server", "flush ruleset\n")
+        for family in (4, 6):
+            self.lab.load_iptables("server", EMPTY_FILTER, family, "legacy")
+
+    def read_back(self) -> Ruleset:
+        """What the audit reads: the namespace's snapshot (``nft -j list ruleset`` and every
+        ``*-save`` dump), collected inside it and read as ``v6gap audit --netns`` reads it."""
+        data = collect_netns(self.lab.ns("server"), "differential-test")
+        return read_snapshot(snapshot_io.from_data(data, "server namespace"))
+
+    # -- the client's view ----------------------------------------------------------------------
+
+    def probe(self, probes: tuple[Probe, ...], timeout: float = PROBE_TIMEOUT) -> list[str]:
+        """Run ``probes`` concurrently from the client; one outcome each."""
+        request = {
+            "timeout": timeout,
+            "probes": [[p.proto, self.server[p.family], p.port] for p in probes],
+        }
+        assert self.prober.stdin is not None and self.prober.stdout is not None
+        self.prober.stdin.write((json.dumps(request) + "\n").encode())
+        self.prober.stdin.flush()
+        line = self.prober.stdout.readline()
+        if not line:
+            raise RuntimeError("the prober in the client namespace exited")
+        found = json.loads(line)
+        assert isinstance(found, list)
+        return [str(o) for o in found]
+
+    # -- the comparison ---------------------------------------------------------------------------
+
+    def compare(
+        self, label: str, text: str, refusing_reject: bool = False, decided: bool = False
+    ) -> list[str]:
+        """Disagreements between the engine and the real outcome for every sampled probe."""
+        ruleset = self.read_back()
+        outcomes = self.probe(PROBES)
+        problems = []
+        for probe, outcome in zip(PROBES, outcomes):
+            protocol = TCP if probe.proto == "tcp" else UDP
+            decision = explain(
+                ruleset, probe.family, protocol, probe.port, saddr=self.client[probe.family]
+            )
+            verdict = decision.verdict
+            self.tally[verdict] += 1
+            if verdict in ("conditional", "unknown"):
+                if decided:
+                    problems.append(
+                        f"{probe.proto}/{probe.port} over {probe.family}: engine says {verdict} "
+                        "for a ruleset built only from matches it should decide\n    trace: "
+                        + "\n           ".join(decision.trace)
+                    )
+                continue
+            agree = _agrees(verdict, outcome, probe.listening, refusing_reject)
+            if not agree and outcome in SLOW:
+                # A busy machine can miss the short timeout: ask once more, patiently, before
+                # calling it a disagreement (a dropped packet stays dropped).
+                outcome = self.probe((probe,), RETRY_TIMEOUT)[0]
+                self.tally["retried"] += 1
+                agree = _agrees(verdict, outcome, probe.listening, refusing_reject)
+            self.tally["compared"] += 1
+            if not agree:
+                state = "listening" if probe.listening else "closed"
+                problems.append(
+                    f"{probe.proto}/{probe.port} over {probe.family} ({state}) from "
+                    f"{self.client[probe.family]}: engine says {verdict}, the kernel gave "
+                    f"{outcome}\n    trace: " + "\n           ".join(decision.trace)
+                )
+        if problems:
+            problems.insert(0, f"ruleset {label}:\n{text}")
+            problems.append("notes: " + "; ".join(ruleset.notes))
+        return problems
+
+
+def _agrees(verdict: str, outcome: str, listening: bool, refusing_reject: bool) -> bool:
+    if verdict == "accept":
+        return outcome == ("open" if listening else "refused")
+    if outcome == "open":
+        return False
+    if outcome == "refused" and not listening:
+        return refusing_reject  # a reject that looks like a closed port
+    return outcome in ("timeout", "rejected", "handshake stalled") or (
+        outcome == "refused" and refusing_reject
+    )
+
+
+def _mac(lab: Lab, host: str) -> str:
+    out = lab.exec(host, ["ip", "-j", "link", "show", "dev", "eth0"], check=True).stdout
+    return str(json.loads(out)[0]["address"])
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Bench]:
+    check_lab_prerequisites()
+    listeners = tuple(Listener("tcp", "::", p, v6only=False) for p in TCP_OPEN) + tuple(
+        Listener("udp", "::", p, v6only=False) for p in UDP_OPEN
+    )
+    scenario = pair().with_host(
+        "server",
+        listeners=listeners,
+        sysctls={"net.ipv4.icmp_ratelimit": 0, "net.ipv6.icmp.ratelimit": 0},
+    )
+    lab = Lab(scenario, suffix=unique_suffix(), link_local="none")
+    lab.up()
+    try:
+        for host, peer in (("client", "server"), ("server", "client")):
+            mac = _mac(lab, peer)
+            for family in FAMILIES:
+                lab.exec(
+                    host,
+                    [
+                        *NEIGH,
+                        lab.addr(peer, family),
+                        "lladdr",
+                        mac,
+                        "dev",
+                        "eth0",
+                        "nud",
+                        "permanent",
+                    ],
+                    check=True,
+                )
+        prober = lab.popen(
+            "client",
+            ["python3", "-I", "-S", "-c", PROBER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        made = Bench(lab, prober)
+        yield made
+        print(f"\ndifferential tally: {dict(made.tally)}")
+    finally:
+        lab.down()
+
+
+def check(
+    bench: Bench, label: str, text: str, refusing_reject: bool = False, decided: bool = False
+) -> None:
+    problems = bench.compare(label, text, refusing_reject, decided)
+    assert not problems, "engine and kernel disagree\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- hand-written
+
+ADMIN = "reject with icmpx type admin-prohibited"
+
+NFT_CASES: dict[str, tuple[str, bool]] = {
+    "inet drop policy, ports and a set": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    tcp dport { 22, 443 } accept
+    udp dport 53 accept
+  }
+}""",
+        False,
+    ),
+    "inet accept policy with drops and admin rejects": (
+        f"""table inet t {{
+  chain input {{ type filter hook input priority 0; policy accept;
+    tcp dport 8080 {ADMIN}
+    udp dport 5353 drop
+    tcp dport 9000 drop
+    udp dport 54 {ADMIN}
+  }}
+}}""",
+        False,
+    ),
+    "reject policy: port-unreachable and tcp reset": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy accept;
+    tcp dport 22 accept
+    udp dport 53 accept
+    meta l4proto tcp reject with tcp reset
+    reject
+  }
+}""",
+        True,
+    ),
+    "jump, goto and return to user chains": (
+        """table inet t {
+  chain svc {
+    ip saddr 192.0.2.0/24 tcp dport 22 accept
+    tcp dport 443 return
+    meta l4proto udp goto udp_in
+    tcp dport 8080 drop
+  }
+  chain udp_in {
+    udp dport 53 accept
+    return
+  }
+  chain input { type filter hook input priority 0; policy drop;
+    jump svc
+    tcp dport { 443, 8080, 9000 } accept
+    udp dport 5353 accept
+  }
+}""",
+        False,
+    ),
+    "named and anonymous sets with intervals": (
+        """table inet t {
+  set tports { type inet_service; flags interval; elements = { 20-30, 8000-8100 } }
+  set v6src { type ipv6_addr; flags interval; elements = { 2001:db8:1::/64 } }
+  set v4src { type ipv4_addr; flags interval; elements = { 198.51.100.0/24 } }
+  chain input { type filter hook input priority 0; policy drop;
+    ip6 saddr @v6src tcp dport @tports accept
+    ip saddr @v4src tcp dport @tports accept
+    udp dport { 50-60, 5000-6000 } accept
+    ip saddr { 192.0.2.0/30, 203.0.113.7 } tcp dport 443 accept
+  }
+}""",
+        False,
+    ),
+    "per-family rules in an inet table": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    meta nfproto ipv4 tcp dport 22 accept
+    ip6 saddr 2001:db8:1::/64 udp dport 53 accept
+    meta nfproto ipv6 tcp dport 8080 accept
+    ip saddr 192.0.2.0/24 udp dport 5353 accept
+    ip6 saddr != 2001:db8:2::/64 tcp dport 443 accept
+  }
+}""",
+        False,
+    ),
+    "ct state": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    ct state invalid drop
+    ct state established,related accept
+    ct state new tcp dport 22 accept
+    ct state != new udp dport 53 accept
+    ct state { new, untracked } udp dport 5353 accept
+  }
+}""",
+        False,
+    ),
+    "ip and ip6 tables, two base chains by priority": (
+        """table ip6 first {
+  chain input { type filter hook input priority -10; policy accept;
+    tcp dport 22 accept
+    udp dport 53 drop
+  }
+}
+table ip v4 {
+  chain input { type filter hook input priority 0; policy drop;
+    tcp dport { 22, 443 } accept
+    udp dport 53 accept
+    meta l4proto tcp tcp dport 23 accept
+  }
+}
+table inet last {
+  chain input { type filter hook input priority 10; policy accept;
+    tcp dport 22 drop
+    meta l4proto udp accept
+  }
+}""",
+        False,
+    ),
+}
+
+IPTABLES = """*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:SVC - [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -j SVC
+-A INPUT -p tcp -m tcp --dport 443 -j ACCEPT
+-A SVC -p udp -m multiport --dports 53,5353 -j ACCEPT
+-A SVC -p tcp -m tcp --dport 443 -j RETURN
+-A SVC -s 192.0.2.0/24 -p tcp -m tcp --dport 8080 -j ACCEPT
+-A SVC -p tcp -m tcp --dport 23 -j REJECT --reject-with icmp-admin-prohibited
+COMMIT
+"""
+
+IP6TABLES = """*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:BLOCK - [0:0]
+-A INPUT -p tcp -m tcp --dport 8000:9000 -j REJECT --reject-with icmp6-adm-prohibited
+-A INPUT -s 2001:db8:2::/64 -j DROP
+-A INPUT -p udp -m udp --dport 5353 -j BLOCK
+-A INPUT -m state --state NEW -p tcp -m multiport --dports 20:30,443 -j BLOCK
+-A BLOCK -s 2001:db8:1::/64 -p tcp -m tcp --dport 443 -j RETURN
+-A BLOCK -j DROP
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("label", sorted(NFT_CASES))
+def test_hand_written_nft(bench: Bench, label: str) -> None:
+    text, refusing = NFT_CASES[label]
+    bench.flush()
+    bench.lab.load_nft("server", text)
+    check(bench, label, text, refusing)
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_hand_written_iptables(bench: Bench, backend: Backend) -> None:
+    bench.flush()
+    bench.lab.load_iptables("server", IPTABLES, 4, backend)
+    bench.lab.load_iptables("server", IP6TABLES, 6, backend)
+    check(bench, f"iptables-{backend}", f"{IPTABLES}\n{IP6TABLES}")
+
+
+# --------------------------------------------------------------------------- generated
+
+PORT_VALUES = (22, 23, 53, 54, 443, 5353, 8080, 9000)
+PORT_RANGES = ("20-30", "50-60", "400-9000", "5000-6000", "8000-8100", "9000-9100")
+V4_PREFIXES = ("192.0.2.0/24", "192.0.2.1", "192.0.2.0/30", "192.0.2.128/25", "198.51.100.0/24")
+V6_PREFIXES = ("2001:db8:1::/64", "2001:db8:1::1", "2001:db8::/32", "2001:db8:2::/64", "::/0")
+PORT_ITEMS = tuple(str(p) for p in PORT_VALUES) + PORT_RANGES
+CT_STATES = ("new", "established,related", "invalid", "new,established", "untracked")
+# ENGINE GAP (see test_established_packets_of_an_accepted_connection): the engine judges only
+# the first packet (ct state new) of a connection, while a TCP handshake also needs its ACK
+# (ct state established) to pass. Only ct state matches that tell new from established make the
+# two differ, so when a generated ruleset has one, every base chain first accepts established
+# and related packets: the engine's handling of ct state for new connections is still tested.
+CT_SPLITTING = ("ct state new", "ct state != new", "ct state { established", "ct state != {")
+ESTABLISHED_GUARD = "    ct state established,related accept"
+
+
+def _port_expr(draw: Any, has_named: bool) -> str:
+    kind = draw(
+        st.sampled_from(["one", "range", "set", "named"] if has_named else ["one", "range", "set"])
+    )
+    if kind == "one":
+        return str(draw(st.sampled_from(PORT_VALUES)))
+    if kind == "range":
+        return str(draw(st.sampled_from(PORT_RANGES)))
+    if kind == "named":
+        return "@pset"
+    items = draw(st.lists(st.sampled_from(PORT_ITEMS), min_size=1, max_size=3, unique=True))
+    return "{ " + ", ".join(items) + " }"
+
+
+def _overlaps(items: list[str]) -> bool:
+    spans = []
+    for item in items:
+        low, _, high = item.partition("-")
+        spans.append((int(low), int(high or low)))
+    spans.sort()
+    return any(b[0] <= a[1] for a, b in zip(spans, spans[1:]))
+
+
+@st.composite
+def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named: bool) -> str:
+    parts: list[str] = []
+    addr_families = {"inet": ["ip", "ip6"], "ip": ["ip"], "ip6": ["ip6"]}[family]
+    if family == "inet" and draw(st.integers(0, 4)) == 0:
+        nfproto = draw(st.sampled_from(["ipv4", "ipv6"]))
+        parts.append(f"meta nfproto {nfproto}")
+        addr_families = ["ip" if nfproto == "ipv4" else "ip6"]  # nft refuses the other one
+    for _ in range(draw(st.integers(0, 1))):
+        fam = draw(st.sampled_from(addr_families))
+        pool = V4_PREFIXES if fam == "ip" else V6_PREFIXES
+        if fam == "ip" and has_named and draw(st.booleans()):
+            value = "@aset"
+        else:
+            items = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
+            value = items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+        neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
+        parts.append(f"{fam} saddr {neg}{value}")
+    if draw(st.integers(0, 3)) == 0:
+        neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
+        states = draw(st.sampled_from(CT_STATES))
+        parts.append(
+            f"ct state {neg}{{ {states} }}" if "," in states else f"ct state {neg}{states}"
+        )
+    l4 = draw(st.sampled_from(["none", "port", "port", "l4proto"]))
+    if l4 == "port":
+        proto = draw(st.sampled_from(["tcp", "udp"]))
+        neg = "!= " if draw(st.integers(0, 5)) == 0 else ""
+        parts.append(f"{proto} dport {neg}{_port_expr(draw, has_named)}")
+    elif l4 == "l4proto":
+        parts.append(f"meta l4proto {draw(st.sampled_from(['tcp', 'udp', '{ tcp, udp }']))}")
+    reject = {
+        "inet": "reject with icmpx type admin-prohibited",
+        "ip": "reject with icmp type admin-prohibited",
+        "ip6": "reject with icmpv6 type admin-prohibited",
+    }[family]
+    verdicts = ["accept", "accept", "drop", reject, "counter"]
+    if user is not None:
+        verdicts += [f"jump {user}", f"goto {user}"]
+    if in_user:
+        verdicts += ["return"]
+    parts.append(draw(st.sampled_from(verdicts)))
+    return " ".join(parts)
+
+
+@st.composite
+def rulesets(draw: Any) -> str:
+    """One or two tables, each with a base input chain and maybe a user chain and named sets."""
+    out = []
+    names = iter(["a", "b"])
+    for _ in range(draw(st.integers(1, 2))):
+        family = draw(st.sampled_from(["inet", "ip", "ip6"]))
+        name = next(names)
+        has_named = draw(st.booleans())
+        has_user = draw(st.booleans())
+        lines = [f"table {family} {name} {{"]
+        if has_named:
+            ports = draw(
+                st.lists(st.sampled_from(PORT_ITEMS), min_size=1, max_size=3, unique=True).filter(
+                    lambda xs: not _overlaps(xs)
+                )
+            )
+            elements = ", ".join(ports)
+            lines.append(
+                f"  set pset {{ type inet_service; flags interval; elements = {{ {elements} }} }}"
+            )
+            if family != "ip6":
+                addrs = draw(
+                    st.sampled_from(
+                        ["192.0.2.0/24", "198.51.100.0/24", "192.0.2.0/30, 203.0.113.0/24"]
+                    )
+                )
+                lines.append(
+                    f"  set aset {{ type ipv4_addr; flags interval; elements = {{ {addrs} }} }}"
+                )
+        if has_user:
+            lines.append("  chain user {")
+            for _ in range(draw(st.integers(0, 4))):
+                lines.append("    " + draw(_rule(family, None, True, has_named)))
+            lines.append("  }")
+        policy = draw(st.sampled_from(["accept", "drop"]))
+        priority = draw(st.sampled_from([-10, 0, 10]))
+        lines.append(
+            f"  chain input {{ type filter hook input priority {priority}; policy {policy};"
+        )
+        lines.append(ESTABLISHED_GUARD)  # removed below unless a ct state match needs it
+        for _ in range(draw(st.integers(0, 8))):
+            lines.append(
+                "    " + draw(_rule(family, "user" if has_user else None, False, has_named))
+            )
+        lines.append("  }")
+        lines.append("}")
+        out.append("\n".join(lines))
+    text = "\n".join(out) + "\n"
+    if not any(split in text for split in CT_SPLITTING):
+        text = text.replace(ESTABLISHED_GUARD + "\n", "")
+    return text
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=rulesets())
+def test_generated_rulesets(bench: Bench, text: str) -> None:
+    bench.flush()
+    bench.lab.load_nft("server", text)
+    bench.tally["generated"] += 1
+    check(bench, "generated", text, decided=True)
+
+
+ESTABLISHED_GAP = """table ip t {
+  chain input { type filter hook input priority 0; policy accept;
+    ct state != new drop
+  }
+}"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine gap: evaluate.judge/parity.decide judge only the first packet of a "
+    "connection (ct state new); the TCP handshake's ACK (established) is dropped here",
+)
+def test_established_packets_of_an_accepted_connection(bench: Bench) -> None:
+    bench.flush()
+    bench.lab.load_nft("server", ESTABLISHED_GAP)
+    problems = bench.compare("established packets dropped", ESTABLISHED_GAP)
+    assert not any("tcp/" in p for p in problems[1:-1]), "\n".join(problems)
