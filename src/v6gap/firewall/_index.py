@@ -14,7 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from heapq import merge
-from typing import Optional
+from typing import Optional, TypeVar
 
 from v6gap.firewall.model import (
     AddrMatch,
@@ -27,6 +27,7 @@ from v6gap.firewall.model import (
     ProtoMatch,
 )
 
+T = TypeVar("T")
 MAX_POINTS = 64  # a port match with more single ports than this is filed as general
 
 
@@ -102,6 +103,15 @@ class RuleIndex:
     def __init__(self) -> None:
         self._filed: dict[tuple[int, str, int], _Filed] = {}
         self._keep: list[object] = []  # the lists indexed by id() must outlive the index
+        self._found: dict[tuple[int, str], object] = {}
+
+    def once(self, owner: object, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time for this owner and key, the same object after that."""
+        slot = (id(owner), key)
+        if slot not in self._found:
+            self._found[slot] = compute()
+            self._keep.append(owner)
+        return self._found[slot]  # type: ignore[return-value]
 
     def pick(
         self,

@@ -224,7 +224,6 @@ class _Run:
         if key in self.memo:
             return self.memo[key]
         out = _Outcomes()
-        label = str(chain.origin or f"{table.source}: {table.family} {table.name} {chain.name}")
         decided = False
         rules = chain.rules
         for i in self._pick(chain, lambda: [r.matches for r in rules]):
@@ -241,6 +240,7 @@ class _Run:
             if found is Tri.TRUE and "next" not in sub.paths:
                 decided = True
                 break
+        label = str(chain.origin or f"{table.source}: {table.family} {table.name} {chain.name}")
         if not decided:
             out.add("return", Path((f"{label}: end of chain",)))
         if chain.is_base and "return" in out.paths:
@@ -331,10 +331,12 @@ def judge(
     Pass one ``RuleIndex`` to many calls on the same ruleset to share its filing work. With
     ``sources_seen``, the source ranges of every rule that could match are appended to it: a
     class is split by source only where those ranges cut it."""
-    run = _Run(c, index or RuleIndex(), sources_seen)
+    index = index or RuleIndex()
+    run = _Run(c, index, sources_seen)
     total = _Outcomes()
     flowing: Optional[Path] = Path(())
-    for table, chain in input_chains(ruleset, c.family):
+    chains = index.once(ruleset, f"input {c.family}", lambda: input_chains(ruleset, c.family))
+    for table, chain in chains:
         assert flowing is not None
         res = run.chain(table, chain, ())
         for name in ("drop", "unknown"):

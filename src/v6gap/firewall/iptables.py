@@ -165,8 +165,9 @@ def save_family(command: str) -> str:
 class _Line:
     """One ``-A`` line being read: tokens and a cursor."""
 
-    def __init__(self, tokens: list[str], family: str) -> None:
+    def __init__(self, tokens: list[str], family: str, memo: dict[object, object]) -> None:
         self.tokens = tokens
+        self.memo = memo  # shared by the lines of one dump: the matches of repeated words
         self.i = 0
         self.family = family
         self.matches: list[Match] = []
@@ -185,15 +186,17 @@ class _Line:
 
     def module_args(self) -> list[str]:
         """The option words that follow, up to the next generic option."""
-        args: list[str] = []
-        while self.i < len(self.tokens):
-            token = self.tokens[self.i]
-            after = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else ""
-            if token in _GENERIC or (token == "!" and after in _GENERIC):
+        tokens, start = self.tokens, self.i
+        end, size = start, len(tokens)
+        while end < size:
+            token = tokens[end]
+            if token in _GENERIC or (
+                token == "!" and end + 1 < size and tokens[end + 1] in _GENERIC
+            ):
                 break
-            args.append(token)
-            self.i += 1
-        return args
+            end += 1
+        self.i = end
+        return tokens[start:end]
 
 
 def _ports(text: str) -> tuple[Interval, ...]:
@@ -208,8 +211,29 @@ def _ports(text: str) -> tuple[Interval, ...]:
     return tuple(found)
 
 
+_STATEFUL_OPTIONS = frozenset({"--comment", "--limit", "--limit-burst"})
+
+
 def _module(line: _Line, module: str) -> None:
     args = line.module_args()
+    if module == "comment" and len(args) == 2 and args[0] == "--comment":
+        line.comment = args[1]  # what the general path below does, without its loop
+        return
+    if _STATEFUL_OPTIONS.isdisjoint(args):
+        # Only matches are added, and they depend on the words and -p alone: read them once.
+        key = (module, line.protocols, *args)
+        known = line.memo.get(key)
+        if known is None:
+            before = len(line.matches)
+            _module_words(line, module, args)
+            line.memo[key] = tuple(line.matches[before:])
+        else:
+            line.matches.extend(known)  # type: ignore[arg-type]
+        return
+    _module_words(line, module, args)
+
+
+def _module_words(line: _Line, module: str, args: list[str]) -> None:
     raw = f"-m {module} {' '.join(args)}".strip()
     if module not in _COMMON_MODULES:
         line.matches.append(Unknown(raw))
@@ -260,29 +284,46 @@ def _module(line: _Line, module: str) -> None:
         line.matches.append(Unknown(raw))
 
 
+def _verdict(line: _Line, kind: str, target: Optional[str] = None, detail: str = "") -> Verdict:
+    """One frozen ``Verdict`` per distinct value in a dump, not one per rule."""
+    key = ("verdict", kind, target, detail)
+    found = line.memo.get(key)
+    if found is None:
+        found = line.memo[key] = Verdict(kind, target, detail=detail)  # type: ignore[arg-type]
+    return found  # type: ignore[return-value]
+
+
 def _target(line: _Line, target: str, goto: bool, chains: set[str]) -> None:
     options = line.tokens[line.i :]
     line.i = len(line.tokens)
     if goto:
-        line.verdict = Verdict("goto", target)
+        line.verdict = _verdict(line, "goto", target)
     elif target in _TARGETS:
         detail = " ".join(options) if target == "REJECT" else ""
-        line.verdict = Verdict(_TARGETS[target], detail=detail)  # type: ignore[arg-type]
+        line.verdict = _verdict(line, _TARGETS[target], detail=detail)
     elif target in chains:
-        line.verdict = Verdict("jump", target)
+        line.verdict = _verdict(line, "jump", target)
     elif target in ("LOG", "NFLOG", "ULOG"):
         line.log = True
     elif target not in _NON_TERMINATING:
         line.verdict = Verdict("other", detail=" ".join([target, *options]))
 
 
-def _rule(tokens: list[str], family: str, chains: set[str], origin: Origin) -> Rule:
-    line = _Line(tokens, family)
+def _rule(
+    tokens: list[str],
+    family: str,
+    chains: set[str],
+    origin: Origin,
+    memo: Optional[dict[object, object]] = None,
+) -> Rule:
+    line = _Line(tokens, family, {} if memo is None else memo)
     while line.i < len(tokens):
         negate = tokens[line.i] == "!"
         line.i += negate
         option = line.take()
-        if option in ("-p", "--protocol"):
+        if option == "-m" or option == "--match":
+            _module(line, line.take())
+        elif option in ("-p", "--protocol"):
             word = line.take().lower()
             if word == "all" and not negate:
                 continue
@@ -290,8 +331,13 @@ def _rule(tokens: list[str], family: str, chains: set[str], origin: Origin) -> R
             if number is None:
                 line.matches.append(Unknown(f"-p {word}"))
                 continue
-            line.protocols = frozenset({number})
-            line.matches.append(ProtoMatch(line.protocols, negate, "-p"))
+            key = ("-p", number, negate)
+            known = line.memo.get(key)
+            if known is None:
+                known = line.memo[key] = ProtoMatch(frozenset({number}), negate, "-p")
+            assert isinstance(known, ProtoMatch)
+            line.protocols = known.protocols
+            line.matches.append(known)
         elif option in ("-s", "--source", "--src", "-d", "--destination", "--dst"):
             text = line.take()
             spans = [_names.address_range(part, family) for part in text.split(",")]
@@ -306,8 +352,6 @@ def _rule(tokens: list[str], family: str, chains: set[str], origin: Origin) -> R
             name = name[:-1] + "*" if name.endswith("+") else name
             field = "iif" if option in ("-i", "--in-interface") else "oif"
             line.matches.append(IfaceMatch(field, (name,), negate))
-        elif option in ("-m", "--match"):
-            _module(line, line.take())
         elif option in ("-j", "--jump", "-g", "--goto"):
             _target(line, line.take(), option in ("-g", "--goto"), chains)
         elif option in ("-f", "--fragment"):
@@ -336,6 +380,11 @@ _PROTO_MODULES = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}
 
 def read_save(text: str, command: str = "iptables-save") -> Ruleset:
     """The tables of one save dump; the family comes from the command's name."""
+    with _names.no_gc():
+        return _read_save(text, command)
+
+
+def _read_save(text: str, command: str) -> Ruleset:
     if len(text) > MAX_SAVE_CHARS:
         raise RulesetError(f"{command} output larger than {MAX_SAVE_CHARS} characters")
     lines = text.splitlines()
@@ -347,6 +396,8 @@ def read_save(text: str, command: str = "iptables-save") -> Ruleset:
     notes: list[str] = []
     table_name: Optional[str] = None
     declared: dict[str, tuple[Optional[str], Optional[str]]] = {}  # chain -> (hook, policy)
+    memo: dict[object, object] = {}
+    names: set[str] = set()  # declared's keys, kept as a set (not rebuilt for every rule)
     rules: dict[str, list[Rule]] = {}
 
     def close() -> None:
@@ -367,14 +418,16 @@ def read_save(text: str, command: str = "iptables-save") -> Ruleset:
         tables.append(Table(nft_family, table_name, command, built))
 
     for number, raw in enumerate(lines, start=1):
-        line = _COUNTERS.sub("", raw.strip())
+        line = raw.strip()
+        if line.startswith("["):
+            line = _COUNTERS.sub("", line)
         if not line or line.startswith("#"):
             continue
         if len(line) > MAX_LINE_CHARS:
             raise RulesetError(f"{command} line {number} longer than {MAX_LINE_CHARS} characters")
         if line.startswith("*"):
             close()
-            table_name, declared, rules = line[1:].strip(), {}, {}
+            table_name, declared, names, rules = line[1:].strip(), {}, set(), {}
         elif line == "COMMIT":
             close()
             table_name = None
@@ -389,6 +442,7 @@ def read_save(text: str, command: str = "iptables-save") -> Ruleset:
             base = policy_word != "-" and name in HOOKS
             policy = ("drop" if policy_word == "DROP" else "accept") if base else None
             declared[name] = (HOOKS[name] if base else None, policy)
+            names.add(name)
         elif line.startswith(("-A ", "--append ")):
             try:
                 tokens = split_line(line)
@@ -398,7 +452,7 @@ def read_save(text: str, command: str = "iptables-save") -> Ruleset:
                 raise RulesetError(f"{command} line {number}: rule in an undeclared chain")
             origin = Origin(command, f"line {number}: {line[:200]}")
             try:
-                rule = _rule(tokens[2:], family, set(declared), origin)
+                rule = _rule(tokens[2:], family, names, origin, memo)
             except RulesetError as exc:
                 raise RulesetError(f"{command} line {number}: {exc}") from None
             rules.setdefault(tokens[1], []).append(rule)

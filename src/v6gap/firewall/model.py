@@ -8,6 +8,7 @@ evaluator can answer ``unknown`` instead of silently accepting or dropping.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, Optional, Union
 
@@ -207,10 +208,15 @@ class Table:
         return TABLE_FAMILIES.get(self.family, frozenset())
 
     def chain(self, name: str) -> Optional[Chain]:
+        return self._by_name.get(name)
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Chain]:
+        """The first chain of each name (a table of thousands of chains is looked up often)."""
+        found: dict[str, Chain] = {}
         for chain in self.chains:
-            if chain.name == name:
-                return chain
-        return None
+            found.setdefault(chain.name, chain)
+        return found
 
     @property
     def label(self) -> str:

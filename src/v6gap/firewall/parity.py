@@ -11,16 +11,18 @@ users read. Loopback sources are left out: the class is "from the network".
 
 from __future__ import annotations
 
+import heapq
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Optional
 
 from v6gap.errors import InputError
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall.evaluate import ClassVerdict, PacketClass, judge
+from v6gap.firewall.evaluate import ClassVerdict, PacketClass, input_chains, judge
 from v6gap.firewall.model import (
     ADDRESS_BITS,
+    BOTH,
     ICMP,
     ICMPV6,
     PORT_PROTOCOLS,
@@ -28,12 +30,14 @@ from v6gap.firewall.model import (
     UDP,
     AddrMatch,
     AnyOf,
+    Chain,
     Interval,
     Match,
     PortMatch,
     ProtoMatch,
     Rule,
     Ruleset,
+    Table,
     Verdict,
 )
 
@@ -103,6 +107,33 @@ def _matches(ruleset: Ruleset) -> Iterator[Match]:
                 yield from _of_rule(rule)
 
 
+def _named_protocols(ruleset: Ruleset) -> set[int]:
+    """The protocols of every ``ProtoMatch`` in ``_matches(ruleset)``, without its generators
+    (this walks every rule of every table, nat included)."""
+    found: set[int] = set()
+
+    def of_matches(matches: tuple[Match, ...]) -> None:
+        for match in matches:
+            if isinstance(match, ProtoMatch):
+                found.update(match.protocols)
+            elif isinstance(match, AnyOf):
+                for alternative in match.alternatives:
+                    of_matches(alternative)
+
+    def of_verdict(verdict: Verdict) -> None:
+        for when, inner in verdict.entries:
+            of_matches(when)
+            of_verdict(inner)
+
+    for table in ruleset.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                of_matches(rule.matches)
+                if rule.verdict.entries:
+                    of_verdict(rule.verdict)
+    return found
+
+
 def _atoms(spans: Iterator[Interval], low: int, high: int) -> list[Interval]:
     cuts = {low, high + 1}
     for a, b in spans:
@@ -112,13 +143,79 @@ def _atoms(spans: Iterator[Interval], low: int, high: int) -> list[Interval]:
 
 
 def port_atoms(ruleset: Ruleset, protocol: int) -> list[Interval]:
-    spans = (
+    return _port_atoms(_matches(ruleset), protocol)
+
+
+def _port_spans(matches: Iterable[Match], protocol: int) -> list[Interval]:
+    return [
         span
-        for m in _matches(ruleset)
+        for m in matches
         if isinstance(m, PortMatch) and m.field == "dport" and protocol in m.protocols
         for span in m.ranges
-    )
-    return _atoms(spans, 0, 65535)
+    ]
+
+
+def _port_atoms(matches: Iterable[Match], protocol: int) -> list[Interval]:
+    return _atoms(iter(_port_spans(matches, protocol)), 0, 65535)
+
+
+def _signatures(atoms: list[Interval], spans: list[Interval]) -> list[frozenset[Interval]]:
+    """For each atom (in order), the spans that contain it.
+
+    Two atoms cut from ``spans`` with the same signature get the same verdicts: every port match
+    of a reachable rule answers the same for both (no span cuts an atom), and the rule index
+    hands both the same rules (a port it files rules under is a one-port span, so an atom whose
+    signature holds one is that port alone and unlike any other). Parity judges one of them."""
+    ordered = sorted(set(spans))
+    ending: list[tuple[int, Interval]] = []
+    active: set[Interval] = set()
+    found: list[frozenset[Interval]] = []
+    j = 0
+    for low, _ in atoms:
+        while j < len(ordered) and ordered[j][0] <= low:
+            active.add(ordered[j])
+            heapq.heappush(ending, (ordered[j][1], ordered[j]))
+            j += 1
+        while ending and ending[0][0] < low:
+            active.discard(heapq.heappop(ending)[1])
+        found.append(frozenset(active))
+    return found
+
+
+def _judged_matches(ruleset: Ruleset) -> list[Match]:
+    """Every match of the rules ``judge`` can reach: those of the filter chains on the input
+    hook (either family) and of the chains they jump or go to. Rules elsewhere (nat, output,
+    unreachable chains) are never evaluated, so their port ranges need not cut the space: inside
+    an interval that no reachable rule cuts, every evaluated match answers the same."""
+    found: list[Match] = []
+    seen: set[tuple[int, str]] = set()
+    todo: list[tuple[Table, Chain]] = []
+
+    def visit(table: Table, chain: Chain) -> None:
+        key = (id(table), chain.name)
+        if key not in seen:
+            seen.add(key)
+            todo.append((table, chain))
+
+    for family in sorted(BOTH):
+        for table, chain in input_chains(ruleset, family):
+            visit(table, chain)
+    while todo:
+        table, chain = todo.pop()
+        for rule in chain.rules:
+            found.extend(_of_rule(rule))
+            for target in _targets(rule.verdict):
+                reached = table.chain(target)
+                if reached is not None:
+                    visit(table, reached)
+    return found
+
+
+def _targets(verdict: Verdict) -> Iterator[str]:
+    if verdict.kind in ("jump", "goto"):
+        yield verdict.target or ""
+    for _, inner in verdict.entries:
+        yield from _targets(inner)
 
 
 def _source_cuts(family: str, spans: list[Interval]) -> list[Interval]:
@@ -237,15 +334,29 @@ def _other_protocols(named: set[int]) -> list[tuple[int, str]]:
 
 def parity(ruleset: Ruleset) -> list[ParityDifference]:
     """Every protocol/port (and ICMP type) range where IPv4 and IPv6 verdicts differ."""
+    with _names.no_gc():
+        return _parity(ruleset)
+
+
+def _parity(ruleset: Ruleset) -> list[ParityDifference]:
     index = RuleIndex()
-    named = {p for m in _matches(ruleset) if isinstance(m, ProtoMatch) for p in m.protocols}
+    named = _named_protocols(ruleset)
+    judged = _judged_matches(ruleset)
     differences: list[ParityDifference] = []
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
         pending: Optional[tuple[Interval, Decision, Decision]] = None
-        for atom in port_atoms(ruleset, protocol):
-            v4 = decide(ruleset, "ipv4", protocol, atom, index=index)
-            v6 = decide(ruleset, "ipv6", protocol, atom, index=index)
+        spans = _port_spans(judged, protocol)
+        atoms = _atoms(iter(spans), 0, 65535)
+        alike: dict[frozenset[Interval], tuple[Decision, Decision]] = {}
+        for atom, signature in zip(atoms, _signatures(atoms, spans)):
+            known = alike.get(signature)
+            if known is None:
+                known = alike[signature] = (
+                    decide(ruleset, "ipv4", protocol, atom, index=index),
+                    decide(ruleset, "ipv6", protocol, atom, index=index),
+                )
+            v4, v6 = known
             same_as_pending = pending is not None and (
                 (pending[1].verdict, pending[2].verdict) == (v4.verdict, v6.verdict)
             )
