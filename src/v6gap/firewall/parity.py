@@ -259,8 +259,38 @@ def decide(
     iif: Optional[str] = None,
     index: Optional[RuleIndex] = None,
     ct_state: str = "new",
+    connection: bool = True,
 ) -> Decision:
-    """The verdict for new connections of one kind from every (or one) network source."""
+    """The verdict for new connections of one kind from every (or one) network source.
+
+    A TCP connection needs more than its SYN: the handshake's last ACK and everything after it
+    arrive as conntrack state "established", so a new TCP connection counts as accepted only as
+    far as those packets are accepted too (the differential lab test found rulesets that take
+    the SYN and drop the rest). ``connection=False`` judges the first packet alone (whether a
+    closed port answers with a reset, say).
+    """
+    opening = _decide(ruleset, family, protocol, dport, icmp_type, saddr, iif, index, ct_state)
+    if not connection or protocol != TCP or ct_state != "new" or opening.verdict == "drop":
+        return opening
+    rest = _decide(ruleset, family, protocol, dport, icmp_type, saddr, iif, index, "established")
+    if _RANK[rest.verdict] >= _RANK[opening.verdict]:
+        return opening
+    trace = tuple(f"established packets: {step}" for step in rest.trace)
+    return Decision(rest.verdict, trace, opening.trace, rest.sources)
+
+
+def _decide(
+    ruleset: Ruleset,
+    family: str,
+    protocol: int,
+    dport: Interval = (0, 65535),
+    icmp_type: Interval = (0, 255),
+    saddr: Optional[Interval] = None,
+    iif: Optional[str] = None,
+    index: Optional[RuleIndex] = None,
+    ct_state: str = "new",
+) -> Decision:
+    """The verdict for packets of one conntrack state from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
     first = judge(
@@ -390,9 +420,10 @@ def explain(
     saddr: Optional[str] = None,
     iif: Optional[str] = None,
     ct_state: str = "new",
+    connection: bool = True,
 ) -> Decision:
     """The verdict and rule trace for one description of an incoming packet (a new connection
-    unless ``ct_state`` says otherwise)."""
+    unless ``ct_state`` says otherwise; see ``decide`` for ``connection``)."""
     span: Optional[Interval] = None
     if saddr is not None:
         span = _names.address_range(saddr, family)
@@ -400,4 +431,6 @@ def explain(
             raise InputError(f"{saddr!r} is not an {family} address or prefix")
     ports = (dport, dport) if dport is not None else (0, 65535)
     types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
-    return decide(ruleset, family, protocol, ports, types, span, iif, ct_state=ct_state)
+    return decide(
+        ruleset, family, protocol, ports, types, span, iif, ct_state=ct_state, connection=connection
+    )
