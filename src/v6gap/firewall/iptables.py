@@ -46,7 +46,7 @@ HOOKS = {
 PRIORITIES = {"raw": -300, "mangle": -150, "nat": -100, "filter": 0, "security": 50}
 _TARGETS = {"ACCEPT": "accept", "DROP": "drop", "REJECT": "reject", "RETURN": "return"}
 # Targets that let the packet go on to the next rule.
-_NON_TERMINATING = frozenset(
+NON_TERMINATING_TARGETS = frozenset(
     {
         "LOG",
         "NFLOG",
@@ -69,6 +69,7 @@ _NON_TERMINATING = frozenset(
         "IDLETIMER",
         "LED",
         "SET",
+        "TEE",
     }
 )
 _GENERIC = frozenset(
@@ -305,7 +306,7 @@ def _target(line: _Line, target: str, goto: bool, chains: set[str]) -> None:
         line.verdict = _verdict(line, "jump", target)
     elif target in ("LOG", "NFLOG", "ULOG"):
         line.log = True
-    elif target not in _NON_TERMINATING:
+    elif target not in NON_TERMINATING_TARGETS:
         line.verdict = Verdict("other", detail=" ".join([target, *options]))
 
 
