@@ -269,6 +269,7 @@ def decide(
     the SYN and drop the rest). ``connection=False`` judges the first packet alone (whether a
     closed port answers with a reset, say).
     """
+    index = index or RuleIndex()  # one filing of the rules for both questions
     opening = _decide(ruleset, family, protocol, dport, icmp_type, saddr, iif, index, ct_state)
     if not connection or protocol != TCP or ct_state != "new" or opening.verdict == "drop":
         return opening
