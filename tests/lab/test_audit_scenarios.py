@@ -42,7 +42,10 @@ def snapshot_of(lab: Lab, host: str) -> Snapshot:
 
 
 def audit(lab: Lab, host: str, profile: str = "server") -> Report:
-    return run_checks(snapshot_of(lab, host), Profile(profile))
+    report = run_checks(snapshot_of(lab, host), Profile(profile))
+    crashed = [(f.id, f.reason) for f in report.findings if "failed internally" in f.reason]
+    assert not crashed, crashed  # a crashing check would hide as unknown
+    return report
 
 
 def finding(report: Report, check_id: str) -> Finding:

@@ -10,7 +10,7 @@ import click
 
 from v6gap import __version__
 from v6gap.cli.output import write_output
-from v6gap.model import Profile, Severity
+from v6gap.model import Profile, Severity, Snapshot
 
 PROFILES = [p.value for p in Profile]
 SEVERITIES = [s.value for s in Severity]
@@ -25,7 +25,7 @@ def _target_options(fn: click.decorators.FC) -> click.decorators.FC:
     return fn
 
 
-def _collect(netns: Optional[str], root: Optional[str]):  # type: ignore[no-untyped-def]
+def _collect(netns: Optional[str], root: Optional[str]) -> Snapshot:
     from v6gap.collect.snapshot import CollectFailed, collect
     from v6gap.errors import CollectError, InputError
     from v6gap.snapshot_io import from_data

@@ -112,3 +112,11 @@ def test_ipv6_disabled_image_fails_under_server_only_where_it_should() -> None:
     report = audit_root("disable-grub", "server")
     assert finding(report, "V6G-NDP-01").status is Status.SKIP
     assert finding(report, "V6G-STATE-03").status is Status.SKIP
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in ROOTS.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("profile", ["server", "disabled", "slaac-host", "router", "k8s-node"])
+def test_no_check_crashes_on_any_image_or_profile(name: str, profile: str) -> None:
+    """A crashing check reports unknown rather than sinking the audit: none may crash here."""
+    for f in audit_root(name, profile).findings:
+        assert "failed internally" not in f.reason, (f.id, f.reason)
