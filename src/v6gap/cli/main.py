@@ -10,6 +10,7 @@ import click
 from v6gap import __version__
 from v6gap.cli.audit import audit, snapshot
 from v6gap.cli.firewall import firewall
+from v6gap.cli.harden import harden
 from v6gap.cli.lab import lab
 from v6gap.cli.probe import probe
 
@@ -25,6 +26,7 @@ def cli() -> None:
 cli.add_command(audit)
 cli.add_command(snapshot)
 cli.add_command(firewall)
+cli.add_command(harden)
 cli.add_command(lab)
 cli.add_command(probe)
 

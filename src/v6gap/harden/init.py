@@ -1,0 +1,64 @@
+"""A first policy from what a host runs now, so that the first plan cuts nothing in use."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from v6gap.harden.policy import POLICY_SCHEMA, Ndp, Policy, Service
+from v6gap.harden.render import detect_routers
+from v6gap.model import Profile, Snapshot
+
+TUNNEL_KINDS = {"sit", "ipip", "ip6tnl", "gre", "ip6gre", "gretap", "ip6gretap", "fou"}
+
+
+def _network_facing(address: str) -> bool:
+    try:
+        return not ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:  # "*" and the like: bound to every address
+        return True
+
+
+def listening_services(snapshot: Snapshot) -> tuple[Service, ...]:
+    """One service per (proto, port) a non-loopback socket listens on, sorted."""
+    seen = sorted(
+        {(s.proto, s.port, s.process or "") for s in snapshot.sockets if _network_facing(s.address)}
+    )
+    services: dict[tuple[str, int], Service] = {}
+    for proto, port, process in seen:
+        if (proto, port) not in services and 1 <= port <= 65535:
+            services[(proto, port)] = Service(port=port, proto=proto, name=process)
+    return tuple(services.values())
+
+
+def guess_profile(snapshot: Snapshot) -> Profile:
+    sysctl = snapshot.sysctl
+    if snapshot.ipv6_proc is False or sysctl.get("net.ipv6.conf.all.disable_ipv6") == "1":
+        return Profile.DISABLED
+    if sysctl.get("net.ipv6.conf.all.forwarding") == "1":
+        return Profile.ROUTER
+    if any(r.family == "ipv6" and r.proto == "ra" for r in snapshot.routes):
+        return Profile.SLAAC_HOST
+    return Profile.SERVER
+
+
+def _ndp(snapshot: Snapshot) -> Ndp:
+    try:
+        values = [int(snapshot.sysctl[f"net.ipv6.neigh.default.gc_thresh{i}"]) for i in (1, 2, 3)]
+    except (KeyError, ValueError):
+        return Ndp()
+    in_use = sum(1 for n in snapshot.neighbours if n.family == "ipv6")
+    if values[0] < values[1] < values[2] and values[2] >= in_use:
+        return Ndp(gc_thresh1=values[0], gc_thresh2=values[1], gc_thresh3=values[2])
+    return Ndp()
+
+
+def policy_from_snapshot(snapshot: Snapshot) -> Policy:
+    tunnels = any((i.kind or "") in TUNNEL_KINDS for i in snapshot.interfaces)
+    return Policy(
+        profile=guess_profile(snapshot),
+        services=listening_services(snapshot),
+        routers=tuple(detect_routers(snapshot)),
+        tunnels_used=tunnels,
+        ndp=_ndp(snapshot),
+        schema=POLICY_SCHEMA,
+    )

@@ -1,0 +1,247 @@
+"""Pure rendering: a policy (and optionally a snapshot for context) to the files v6gap owns."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Optional
+
+import msgspec
+
+from v6gap.harden.policy import Policy, Service, networks
+from v6gap.model import Profile, Snapshot
+
+SYSCTL_PATH = "/etc/sysctl.d/60-v6gap.conf"
+MODPROBE_PATH = "/etc/modprobe.d/v6gap-tunnels.conf"
+NFTABLES_PATH = "/etc/nftables.conf"
+TABLE = "inet v6gap"
+
+# Tunnel modules that carry IPv6 through IPv4 (and back) past an IPv4-only firewall.
+TUNNEL_MODULES = ("sit", "ipip", "tunnel4", "tunnel6", "ip6_tunnel", "ip6_gre", "fou6")
+FORWARDING_PROFILES = (Profile.ROUTER, Profile.K8S_NODE)
+ICMPV6_ERRORS = "destination-unreachable, packet-too-big, time-exceeded, parameter-problem"
+MLD_TYPES = "mld-listener-query, mld-listener-report, mld-listener-done, mld2-listener-report"
+ICMP_ERRORS = "destination-unreachable, time-exceeded, parameter-problem"
+
+
+class Artefact(msgspec.Struct, frozen=True):
+    path: str  # absolute, as on the target system
+    content: str
+
+
+def render(policy: Policy, snapshot: Optional[Snapshot] = None) -> tuple[Artefact, ...]:
+    """Every file the policy sets, in a stable order."""
+    return (
+        Artefact(SYSCTL_PATH, render_sysctl(policy)),
+        Artefact(MODPROBE_PATH, render_modprobe(policy)),
+        Artefact(NFTABLES_PATH, render_nftables(policy, snapshot)),
+    )
+
+
+# --------------------------------------------------------------------------- sysctl.d
+
+_HEADER = "# Written by v6gap harden ({what}); edit the policy, not this file.\n"
+
+
+def _sysctl_values(policy: Policy) -> list[tuple[str, str]]:
+    profile = policy.profile
+    if profile is Profile.DISABLED:
+        return [
+            ("net.ipv6.conf.all.disable_ipv6", "1"),
+            ("net.ipv6.conf.default.disable_ipv6", "1"),
+            ("net.ipv6.conf.lo.disable_ipv6", "1"),
+        ]
+    forwarding = "1" if profile in FORWARDING_PROFILES else "0"
+    accept_ra = "1" if profile is Profile.SLAAC_HOST else "0"
+    per_interface = [
+        ("accept_ra", accept_ra),
+        ("accept_redirects", "0"),
+        ("accept_source_route", "0"),
+    ]
+    if profile is Profile.SERVER:
+        per_interface += [
+            ("accept_ra_defrtr", "0"),
+            ("accept_ra_pinfo", "0"),
+            ("accept_ra_rtr_pref", "0"),
+            ("autoconf", "0"),
+            ("router_solicitations", "0"),
+            ("max_addresses", "1"),
+        ]
+    values = [("net.ipv6.conf.all.forwarding", forwarding)]
+    # `all` does not reach interfaces that already exist and `default` only later ones:
+    # systemd-sysctl applies the glob to each interface as it appears.
+    for key, value in per_interface:
+        values += [
+            (f"net.ipv6.conf.all.{key}", value),
+            (f"net.ipv6.conf.default.{key}", value),
+            (f"net.ipv6.conf.*.{key}", value),
+        ]
+    values += [
+        ("net.ipv4.conf.all.accept_redirects", "0"),
+        ("net.ipv4.conf.default.accept_redirects", "0"),
+        ("net.ipv4.conf.all.accept_source_route", "0"),
+        ("net.ipv4.conf.default.accept_source_route", "0"),
+    ]
+    ndp = policy.ndp
+    values += [
+        ("net.ipv6.neigh.default.gc_thresh1", str(ndp.gc_thresh1)),
+        ("net.ipv6.neigh.default.gc_thresh2", str(ndp.gc_thresh2)),
+        ("net.ipv6.neigh.default.gc_thresh3", str(ndp.gc_thresh3)),
+    ]
+    return values
+
+
+def render_sysctl(policy: Policy) -> str:
+    lines = [_HEADER.format(what=f"profile {policy.profile.value}")]
+    lines += [f"{key} = {value}\n" for key, value in _sysctl_values(policy)]
+    return "".join(lines)
+
+
+# --------------------------------------------------------------------------- modprobe.d
+
+
+def render_modprobe(policy: Policy) -> str:
+    head = _HEADER.format(what="tunnels")
+    if policy.tunnels_used:
+        return head + "# tunnels_used: true in the policy, so no tunnel module is blocked.\n"
+    return head + "".join(f"install {m} /bin/false\n" for m in TUNNEL_MODULES)
+
+
+# --------------------------------------------------------------------------- nftables
+
+
+def _limit(per: int, unit: str, burst: int) -> str:
+    return f"limit rate {per}/{unit} burst {burst} packets"
+
+
+def _set(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+
+
+def _service_rules(svc: Service, direction: str, prefixes: tuple[str, ...]) -> list[str]:
+    match = f"{svc.proto} dport {svc.port}"
+    note = f' comment "{svc.name}"' if svc.name and '"' not in svc.name else ""
+    if not prefixes:
+        return [f"{match} accept{note}"]
+    rules = []
+    for family, version in (("ip", 4), ("ip6", 6)):
+        nets = networks(prefixes, version)
+        if nets:
+            rules.append(f"{family} {direction} {_set(nets)} {match} accept{note}")
+    return rules
+
+
+def known_routers(policy: Policy, snapshot: Optional[Snapshot]) -> list[str]:
+    """The routers the policy names, else (unset) the link-local routers the snapshot shows."""
+    if policy.routers is not None:
+        return [str(ipaddress.IPv6Address(r)) for r in policy.routers]
+    return detect_routers(snapshot) if snapshot is not None else []
+
+
+def detect_routers(snapshot: Snapshot) -> list[str]:
+    found: list[str] = []
+    candidates = [
+        r.gateway for r in snapshot.routes if r.family == "ipv6" and r.dst == "default"
+    ] + [n.address for n in snapshot.neighbours if n.family == "ipv6" and n.router]
+    for text in candidates:
+        if not text:
+            continue
+        try:
+            address = ipaddress.IPv6Address(text.split("%")[0])
+        except ValueError:
+            continue
+        if address.is_link_local and str(address) not in found:
+            found.append(str(address))
+    return found
+
+
+def _input_rules(policy: Policy, snapshot: Optional[Snapshot]) -> list[str]:
+    echo, routers = policy.echo, known_routers(policy, snapshot)
+    rules = [
+        'iif "lo" accept',
+        # Loopback spoofing: ::1 and 127/8 never arrive on a real interface (CIS nftables).
+        'iif != "lo" ip6 saddr ::1 drop',
+        'iif != "lo" ip saddr 127.0.0.0/8 drop',
+        # RA guard first, inside this chain, so no generic ICMPv6 accept can bypass it.
+    ]
+    # No known router: the weakest guard, link-local only (what the kernel itself demands).
+    ra_from = f"ip6 saddr {_set(routers)}" if routers else "ip6 saddr fe80::/10"
+    if policy.profile is not Profile.DISABLED:
+        rules.append(f"icmpv6 type nd-router-advert {ra_from} ip6 hoplimit 255 accept")
+    rules += [
+        "icmpv6 type nd-router-advert drop",
+        # The kernel itself discards ND not sent with hop limit 255 (RFC 4861).
+        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept",
+    ]
+    if policy.profile in FORWARDING_PROFILES:
+        rules.append("icmpv6 type nd-router-solicit accept")
+    rules += [
+        "ct state invalid drop",
+        "ct state established,related accept",
+        f"meta l4proto ipv6-icmp icmpv6 type {{ {ICMPV6_ERRORS} }} accept",
+        f"ip6 saddr fe80::/10 icmpv6 type {{ {MLD_TYPES} }} accept",
+        f"meta l4proto icmp icmp type {{ {ICMP_ERRORS} }} accept",
+    ]
+    # The limited accepts are the only echo accepts: nothing unlimited comes before them.
+    if echo.ipv6_per_second:
+        limit = _limit(echo.ipv6_per_second, "second", echo.burst)
+        rules.append(f"icmpv6 type echo-request {limit} accept")
+    if echo.ipv4_per_second:
+        limit = _limit(echo.ipv4_per_second, "second", echo.burst)
+        rules.append(f"icmp type echo-request {limit} accept")
+    for svc in policy.services:
+        rules += _service_rules(svc, "saddr", svc.sources)
+    return rules + _log_rules(policy, "input")
+
+
+def _log_rules(policy: Policy, chain: str) -> list[str]:
+    if not policy.logging.enabled:
+        return []
+    limit = _limit(policy.logging.per_minute, "minute", 5)
+    prefix = f"{policy.logging.prefix}{chain} "[:127]
+    return [f'{limit} log prefix "{prefix}" level info']
+
+
+def _forward_chain(policy: Policy) -> tuple[str, list[str]]:
+    if policy.profile in FORWARDING_PROFILES:
+        # Routers and Kubernetes nodes forward by design; the CNI or the operator filters.
+        return "accept", ["ct state invalid drop"]
+    return "drop", _log_rules(policy, "forward")
+
+
+def _output_rules(policy: Policy) -> list[str]:
+    if policy.output.policy == "accept":
+        return []
+    rules = [
+        'oif "lo" accept',
+        "ct state established,related accept",
+        "meta l4proto ipv6-icmp accept",
+        "meta l4proto icmp accept",
+    ]
+    for out in policy.output.allow:
+        rules += _service_rules(
+            Service(port=out.port, proto=out.proto, name=out.name), "daddr", out.destinations
+        )
+    return rules + _log_rules(policy, "output")
+
+
+def _chain(name: str, hook: str, policy: str, rules: list[str]) -> list[str]:
+    body = [f"\tchain {name} {{", f"\t\ttype filter hook {hook} priority filter; policy {policy};"]
+    return body + [f"\t\t{r}" for r in rules] + ["\t}"]
+
+
+def render_nftables(policy: Policy, snapshot: Optional[Snapshot] = None) -> str:
+    forward_policy, forward_rules = _forward_chain(policy)
+    lines = [
+        "#!/usr/sbin/nft -f",
+        _HEADER.format(what=f"profile {policy.profile.value}").rstrip("\n"),
+        "# Only the v6gap table is replaced; other tables are left as they are.",
+        f"table {TABLE}",
+        f"delete table {TABLE}",
+        "",
+        f"table {TABLE} {{",
+        *_chain("input", "input", "drop", _input_rules(policy, snapshot)),
+        *_chain("forward", "forward", forward_policy, forward_rules),
+        *_chain("output", "output", policy.output.policy, _output_rules(policy)),
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
