@@ -87,9 +87,7 @@ def test_rendered_ruleset_lets_services_and_echo_through(lab_factory: Any) -> No
         assert lab.connect("client", "tcp", address, 2222).open, family
 
 
-def test_init_from_a_lab_host_keeps_its_listeners(
-    lab_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_init_from_a_lab_host_keeps_its_listeners(lab_factory: Any, tmp_path: Path) -> None:
     lab = lab_factory(scenarios.basic())
     snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
     policy = policy_from_snapshot(snap)
