@@ -19,6 +19,7 @@ from v6gap.firewall.model import (
     AnyOf,
     CtStateMatch,
     FamilyMatch,
+    HopLimitMatch,
     IcmpTypeMatch,
     IfaceMatch,
     Interval,
@@ -237,6 +238,9 @@ class TableReader:
             spans_p = self._ranges(right, op, _names.SERVICES, 65535)
             port_field = "dport" if field == "dport" else "sport"
             return [PortMatch(port_field, _PORT_PROTOCOLS[protocol], tuple(spans_p), negate)]
+        if family and field in ("hoplimit", "ttl"):
+            spans_h = self._ranges(right, op, {}, 255)
+            return [FamilyMatch(frozenset({family})), HopLimitMatch(family, tuple(spans_h), negate)]
         if protocol in ("icmp", "icmpv6") and field == "type":
             icmp_family = "ipv4" if protocol == "icmp" else "ipv6"
             names = _names.ICMP_TYPES if protocol == "icmp" else _names.ICMPV6_TYPES

@@ -27,6 +27,7 @@ from v6gap.firewall.model import (
     Chain,
     CtStateMatch,
     FamilyMatch,
+    HopLimitMatch,
     IcmpTypeMatch,
     IfaceMatch,
     Interval,
@@ -63,6 +64,8 @@ class PacketClass:
     # Conntrack's view: "new" for connections; "related" for ICMP errors about the host's own
     # flows; "untracked" for neighbour discovery and MLD, which conntrack never tracks.
     ct_state: str = "new"
+    # The hop limit (TTL) packets arrive with; None: any. Neighbour discovery is sent with 255.
+    hop_limit: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,12 @@ def match_class(match: Match, c: PacketClass) -> Tri:
         return _iface(match, c.iif)
     if isinstance(match, CtStateMatch):
         return _negated(Tri.TRUE if c.ct_state in match.states else Tri.FALSE, match.negate)
+    if isinstance(match, HopLimitMatch):
+        if c.family != match.family:
+            return Tri.FALSE
+        if c.hop_limit is None:
+            return Tri.MAYBE
+        return _negated(_within((c.hop_limit, c.hop_limit), match.ranges), match.negate)
     if isinstance(match, AnyOf):
         each = [all_of(alt, c) for alt in match.alternatives]
         if Tri.TRUE in each:

@@ -112,6 +112,15 @@ class AnyOf:
 
 
 @dataclass(frozen=True)
+class HopLimitMatch:
+    """``ip6 hoplimit`` / ``ip ttl``: the hop limit (TTL) a packet arrives with."""
+
+    family: str
+    ranges: tuple[Interval, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
 class Unknown:
     """A match the readers do not understand, kept with its raw text (``xt`` matches too)."""
 
@@ -126,6 +135,7 @@ Match = Union[
     AddrMatch,
     IfaceMatch,
     CtStateMatch,
+    HopLimitMatch,
     AnyOf,
     Unknown,
 ]

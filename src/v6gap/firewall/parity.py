@@ -260,6 +260,7 @@ def decide(
     index: Optional[RuleIndex] = None,
     ct_state: str = "new",
     connection: bool = True,
+    hop_limit: Optional[int] = None,
 ) -> Decision:
     """The verdict for new connections of one kind from every (or one) network source.
 
@@ -270,10 +271,11 @@ def decide(
     closed port answers with a reset, say).
     """
     index = index or RuleIndex()  # one filing of the rules for both questions
-    opening = _decide(ruleset, family, protocol, dport, icmp_type, saddr, iif, index, ct_state)
+    ask = (ruleset, family, protocol, dport, icmp_type, saddr, iif, index)
+    opening = _decide(*ask, ct_state, hop_limit)
     if not connection or protocol != TCP or ct_state != "new" or opening.verdict == "drop":
         return opening
-    rest = _decide(ruleset, family, protocol, dport, icmp_type, saddr, iif, index, "established")
+    rest = _decide(*ask, "established", hop_limit)
     if _RANK[rest.verdict] >= _RANK[opening.verdict]:
         return opening
     trace = tuple(f"established packets: {step}" for step in rest.trace)
@@ -290,12 +292,16 @@ def _decide(
     iif: Optional[str] = None,
     index: Optional[RuleIndex] = None,
     ct_state: str = "new",
+    hop_limit: Optional[int] = None,
 ) -> Decision:
     """The verdict for packets of one conntrack state from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
     first = judge(
-        ruleset, PacketClass(family, protocol, dport, icmp_type, saddr, iif, ct_state), index, seen
+        ruleset,
+        PacketClass(family, protocol, dport, icmp_type, saddr, iif, ct_state, hop_limit),
+        index,
+        seen,
     )
     atoms = _source_cuts(family, seen)
     if saddr is not None:
@@ -307,7 +313,9 @@ def _decide(
         (
             span,
             judge(
-                ruleset, PacketClass(family, protocol, dport, icmp_type, span, iif, ct_state), index
+                ruleset,
+                PacketClass(family, protocol, dport, icmp_type, span, iif, ct_state, hop_limit),
+                index,
             ),
         )
         for span in atoms
@@ -422,6 +430,7 @@ def explain(
     iif: Optional[str] = None,
     ct_state: str = "new",
     connection: bool = True,
+    hop_limit: Optional[int] = None,
 ) -> Decision:
     """The verdict and rule trace for one description of an incoming packet (a new connection
     unless ``ct_state`` says otherwise; see ``decide`` for ``connection``)."""
@@ -433,5 +442,14 @@ def explain(
     ports = (dport, dport) if dport is not None else (0, 65535)
     types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
     return decide(
-        ruleset, family, protocol, ports, types, span, iif, ct_state=ct_state, connection=connection
+        ruleset,
+        family,
+        protocol,
+        ports,
+        types,
+        span,
+        iif,
+        ct_state=ct_state,
+        connection=connection,
+        hop_limit=hop_limit,
     )

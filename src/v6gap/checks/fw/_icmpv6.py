@@ -24,6 +24,7 @@ class Needed:
     name: str
     ct_state: str
     saddr: Optional[str] = None  # judged from these sources only (None: every network source)
+    hop_limit: Optional[int] = None  # as sent: 255 for neighbour discovery, 1 for MLD
 
 
 def judge_icmpv6(ctx: Context, needed: list[Needed], what: str) -> Result:
@@ -37,7 +38,15 @@ def judge_icmpv6(ctx: Context, needed: list[Needed], what: str) -> Result:
     undecided: list[Needed] = []
     evidence: list[str] = []
     for n in needed:
-        d = explain(ruleset, "ipv6", ICMPV6, icmp_type=n.type, saddr=n.saddr, ct_state=n.ct_state)
+        d = explain(
+            ruleset,
+            "ipv6",
+            ICMPV6,
+            icmp_type=n.type,
+            saddr=n.saddr,
+            ct_state=n.ct_state,
+            hop_limit=n.hop_limit,
+        )
         source = f" from {n.saddr}" if n.saddr else ""
         decided_by = d.trace[-1] if d.trace else "no rule"
         evidence.append(

@@ -14,8 +14,8 @@ from v6gap.checks.fw._icmpv6 import LINK_LOCAL, Needed, judge_icmpv6
 from v6gap.model import Profile, Severity
 
 ALWAYS = [
-    Needed(135, "neighbour solicitation", "untracked"),
-    Needed(136, "neighbour advertisement", "untracked"),
+    Needed(135, "neighbour solicitation", "untracked", hop_limit=255),
+    Needed(136, "neighbour advertisement", "untracked", hop_limit=255),
     Needed(1, "destination unreachable", "related"),
     Needed(2, "packet too big", "related"),
     Needed(3, "time exceeded", "related"),
@@ -42,9 +42,9 @@ META = CheckMeta(
 def evaluate(ctx: Context) -> Result:
     needed = list(ALWAYS)
     if ctx.profile in TAKES_RAS:
-        needed.append(Needed(134, "router advertisement", "untracked", LINK_LOCAL))
+        needed.append(Needed(134, "router advertisement", "untracked", LINK_LOCAL, 255))
     if ctx.profile is Profile.ROUTER:
-        needed.append(Needed(133, "router solicitation", "untracked", LINK_LOCAL))
+        needed.append(Needed(133, "router solicitation", "untracked", LINK_LOCAL, 255))
     return judge_icmpv6(ctx, needed, "essential ICMPv6")
 
 

@@ -10,10 +10,10 @@ from v6gap.checks.fw._icmpv6 import LINK_LOCAL, Needed, judge_icmpv6
 from v6gap.model import Severity
 
 MLD = [
-    Needed(130, "MLD query", "untracked", LINK_LOCAL),
-    Needed(131, "MLD report", "untracked", LINK_LOCAL),
-    Needed(132, "MLD done", "untracked", LINK_LOCAL),
-    Needed(143, "MLDv2 report", "untracked", LINK_LOCAL),
+    Needed(130, "MLD query", "untracked", LINK_LOCAL, 1),
+    Needed(131, "MLD report", "untracked", LINK_LOCAL, 1),
+    Needed(132, "MLD done", "untracked", LINK_LOCAL, 1),
+    Needed(143, "MLDv2 report", "untracked", LINK_LOCAL, 1),
 ]
 
 META = CheckMeta(

@@ -64,7 +64,9 @@ def evaluate(ctx: Context) -> Result:
     ruleset = ctx.ruleset
     if ruleset is None:
         return unknown(f"cannot evaluate the ruleset ({ctx.ruleset_problem})", evidence)
-    every = explain(ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=LINK_LOCAL, ct_state="untracked")
+    every = explain(
+        ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=LINK_LOCAL, ct_state="untracked", hop_limit=255
+    )
     evidence.append(f"RA from any link-local source: {every.verdict}, {_last(every.trace)}")
     if every.sources:
         evidence.append("accepted from: " + ", ".join(every.sources))
@@ -72,7 +74,15 @@ def evaluate(ctx: Context) -> Result:
         return unknown("the engine cannot decide which RAs the ruleset accepts", evidence)
     cut = []
     for address in routers:
-        d = explain(ruleset, "ipv6", ICMPV6, icmp_type=RA, saddr=address, ct_state="untracked")
+        d = explain(
+            ruleset,
+            "ipv6",
+            ICMPV6,
+            icmp_type=RA,
+            saddr=address,
+            ct_state="untracked",
+            hop_limit=255,
+        )
         evidence.append(f"RA from router {address}: {d.verdict}, {_last(d.trace)}")
         if d.verdict == "drop":
             cut.append(address)

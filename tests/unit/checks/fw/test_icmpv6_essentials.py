@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
 from v6gap.checks.fw import essential_icmpv6_accepted, mld_accepted
@@ -44,3 +46,84 @@ def test_unreadable_ruleset_is_unknown() -> None:
     missing = {"nft": "nft: permission denied (run as root)"}
     assert judge(FW04, unavailable=missing).status is Status.UNKNOWN
     assert judge(FW05, unavailable=missing).status is Status.UNKNOWN
+
+
+def _ra_rule_with_hoplimit(hoplimit: int) -> dict[str, object]:
+    def match(protocol: str, field: str, right: object) -> dict[str, object]:
+        return {
+            "match": {
+                "op": "==",
+                "left": {"payload": {"protocol": protocol, "field": field}},
+                "right": right,
+            }
+        }
+
+    rule = [match("icmpv6", "type", "nd-router-advert"), match("ip6", "hoplimit", hoplimit)]
+    nd = [match("icmpv6", "type", {"set": ["nd-neighbor-solicit", "nd-neighbor-advert"]})]
+    nft = {
+        "nftables": [
+            {"metainfo": {"json_schema_version": 1}},
+            {"table": {"family": "inet", "name": "f", "handle": 1}},
+            {
+                "chain": {
+                    "family": "inet",
+                    "table": "f",
+                    "name": "input",
+                    "handle": 1,
+                    "type": "filter",
+                    "hook": "input",
+                    "prio": 0,
+                    "policy": "drop",
+                }
+            },
+            {
+                "rule": {
+                    "family": "inet",
+                    "table": "f",
+                    "chain": "input",
+                    "handle": 2,
+                    "expr": [
+                        {
+                            "match": {
+                                "op": "in",
+                                "left": {"ct": {"key": "state"}},
+                                "right": ["established", "related"],
+                            }
+                        },
+                        {"accept": None},
+                    ],
+                }
+            },
+            {
+                "rule": {
+                    "family": "inet",
+                    "table": "f",
+                    "chain": "input",
+                    "handle": 3,
+                    "expr": [*nd, {"accept": None}],
+                }
+            },
+            {
+                "rule": {
+                    "family": "inet",
+                    "table": "f",
+                    "chain": "input",
+                    "handle": 4,
+                    "expr": [*rule, {"accept": None}],
+                }
+            },
+        ]
+    }
+    return {"nft_json": json.dumps(nft), "saves": {}}
+
+
+def test_ra_accept_guarded_by_hop_limit_255_lets_real_ras_in() -> None:
+    """Routers send RAs with hop limit 255: the guard's hop-limit match is judged as such."""
+    result = judge(FW04, "slaac-host", firewall=_ra_rule_with_hoplimit(255))
+    assert result.status is Status.PASS, result
+
+
+def test_ra_accept_for_another_hop_limit_drops_real_ras() -> None:
+    result = judge(FW04, "slaac-host", firewall=_ra_rule_with_hoplimit(64))
+    assert result.status is Status.FAIL
+    assert [s.port for s in result.subjects] == [134]
