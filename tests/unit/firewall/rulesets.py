@@ -93,9 +93,18 @@ class Nft:
         return read_nft(self.text())
 
 
-def inet_input(*rules: list[dict[str, Any]], policy: str = "drop") -> Ruleset:
+def inet_input_nft(*rules: list[dict[str, Any]], policy: str = "drop") -> Nft:
     """One inet table with an input chain holding ``rules`` (each a list of statements)."""
     nft = Nft().table("inet", "t").chain("inet", "t", "input", "input", 0, policy)
     for expr in rules:
         nft.rule("inet", "t", "input", *expr)
-    return nft.read()
+    return nft
+
+
+def inet_input(*rules: list[dict[str, Any]], policy: str = "drop") -> Ruleset:
+    return inet_input_nft(*rules, policy=policy).read()
+
+
+def snapshot_firewall(*rules: list[dict[str, Any]], policy: str = "drop") -> dict[str, Any]:
+    """The snapshot's ``firewall`` field for such a ruleset (nft only, no save dumps)."""
+    return {"nft_json": inet_input_nft(*rules, policy=policy).text(), "saves": {}}

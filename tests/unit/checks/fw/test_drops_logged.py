@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
+from tests.unit.firewall.rulesets import snapshot_firewall
 from v6gap.checks.fw import drops_logged
 from v6gap.model import Status
 
@@ -30,34 +29,7 @@ def test_final_reject_rule_counts_as_default_deny() -> None:
 
 
 def test_log_without_a_limit_fails() -> None:
-    nft = {
-        "nftables": [
-            {"metainfo": {"json_schema_version": 1}},
-            {"table": {"family": "inet", "name": "f", "handle": 1}},
-            {
-                "chain": {
-                    "family": "inet",
-                    "table": "f",
-                    "name": "input",
-                    "handle": 1,
-                    "type": "filter",
-                    "hook": "input",
-                    "prio": 0,
-                    "policy": "drop",
-                }
-            },
-            {
-                "rule": {
-                    "family": "inet",
-                    "table": "f",
-                    "chain": "input",
-                    "handle": 2,
-                    "expr": [{"log": {"prefix": "drop: "}}],
-                }
-            },
-        ]
-    }
-    result = judge(CHECK, firewall={"nft_json": json.dumps(nft), "saves": {}})
+    result = judge(CHECK, firewall=snapshot_firewall([{"log": {"prefix": "drop: "}}]))
     assert result.status is Status.FAIL
     assert [s.value for s in result.subjects] == ["log without rate limit"]
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
+from tests.unit.firewall.rulesets import ACCEPT, CT_STATE, match, payload, snapshot_firewall
 from v6gap.checks.fw import essential_icmpv6_accepted, mld_accepted
 from v6gap.model import Status
 
@@ -49,72 +48,15 @@ def test_unreadable_ruleset_is_unknown() -> None:
 
 
 def _ra_rule_with_hoplimit(hoplimit: int) -> dict[str, object]:
-    def match(protocol: str, field: str, right: object) -> dict[str, object]:
-        return {
-            "match": {
-                "op": "==",
-                "left": {"payload": {"protocol": protocol, "field": field}},
-                "right": right,
-            }
-        }
-
-    rule = [match("icmpv6", "type", "nd-router-advert"), match("ip6", "hoplimit", hoplimit)]
-    nd = [match("icmpv6", "type", {"set": ["nd-neighbor-solicit", "nd-neighbor-advert"]})]
-    nft = {
-        "nftables": [
-            {"metainfo": {"json_schema_version": 1}},
-            {"table": {"family": "inet", "name": "f", "handle": 1}},
-            {
-                "chain": {
-                    "family": "inet",
-                    "table": "f",
-                    "name": "input",
-                    "handle": 1,
-                    "type": "filter",
-                    "hook": "input",
-                    "prio": 0,
-                    "policy": "drop",
-                }
-            },
-            {
-                "rule": {
-                    "family": "inet",
-                    "table": "f",
-                    "chain": "input",
-                    "handle": 2,
-                    "expr": [
-                        {
-                            "match": {
-                                "op": "in",
-                                "left": {"ct": {"key": "state"}},
-                                "right": ["established", "related"],
-                            }
-                        },
-                        {"accept": None},
-                    ],
-                }
-            },
-            {
-                "rule": {
-                    "family": "inet",
-                    "table": "f",
-                    "chain": "input",
-                    "handle": 3,
-                    "expr": [*nd, {"accept": None}],
-                }
-            },
-            {
-                "rule": {
-                    "family": "inet",
-                    "table": "f",
-                    "chain": "input",
-                    "handle": 4,
-                    "expr": [*rule, {"accept": None}],
-                }
-            },
-        ]
-    }
-    return {"nft_json": json.dumps(nft), "saves": {}}
+    icmpv6_type = payload("icmpv6", "type")
+    established = [match(CT_STATE, ["established", "related"], "in"), ACCEPT]
+    nd = [match(icmpv6_type, {"set": ["nd-neighbor-solicit", "nd-neighbor-advert"]}), ACCEPT]
+    ra = [
+        match(icmpv6_type, "nd-router-advert"),
+        match(payload("ip6", "hoplimit"), hoplimit),
+        ACCEPT,
+    ]
+    return snapshot_firewall(established, nd, ra)
 
 
 def test_ra_accept_guarded_by_hop_limit_255_lets_real_ras_in() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
+from tests.unit.firewall.rulesets import ACCEPT, match, payload, snapshot_firewall
 from v6gap.checks.ndp import ra_guard
 from v6gap.model import Status, Subject
 
@@ -82,50 +81,8 @@ def test_seed_ra_guard_is_no_guard() -> None:
 
 
 def _guarded(router: str) -> dict[str, object]:
-    nft = {
-        "nftables": [
-            {"metainfo": {"json_schema_version": 1}},
-            {"table": {"family": "inet", "name": "f", "handle": 1}},
-            {
-                "chain": {
-                    "family": "inet",
-                    "table": "f",
-                    "name": "input",
-                    "handle": 1,
-                    "type": "filter",
-                    "hook": "input",
-                    "prio": 0,
-                    "policy": "drop",
-                }
-            },
-            {
-                "rule": {
-                    "family": "inet",
-                    "table": "f",
-                    "chain": "input",
-                    "handle": 2,
-                    "expr": [
-                        {
-                            "match": {
-                                "op": "==",
-                                "left": {"payload": {"protocol": "icmpv6", "field": "type"}},
-                                "right": "nd-router-advert",
-                            }
-                        },
-                        {
-                            "match": {
-                                "op": "==",
-                                "left": {"payload": {"protocol": "ip6", "field": "saddr"}},
-                                "right": router,
-                            }
-                        },
-                        {"accept": None},
-                    ],
-                }
-            },
-        ]
-    }
-    return {"nft_json": json.dumps(nft), "saves": {}}
+    ra = match(payload("icmpv6", "type"), "nd-router-advert")
+    return snapshot_firewall([ra, match(payload("ip6", "saddr"), router), ACCEPT])
 
 
 def test_guard_allowing_the_router_in_use_passes() -> None:
