@@ -65,6 +65,24 @@ class Output(_Strict, frozen=True, forbid_unknown_fields=True):
     allow: tuple[OutboundService, ...] = ()
 
 
+class ForwardRule(_Strict, frozen=True, forbid_unknown_fields=True):
+    """One forwarded flow a router or node lets through (new connections; replies follow)."""
+
+    sources: tuple[str, ...] = ()  # empty: any source
+    destinations: tuple[str, ...] = ()  # empty: any destination
+    proto: Optional[Literal["tcp", "udp"]] = None  # None: any protocol (then no port)
+    port: Optional[int] = None
+    name: str = ""
+
+
+class Forward(_Strict, frozen=True, forbid_unknown_fields=True):
+    """The forward chain of profiles router and k8s-node (default deny; these are let through)."""
+
+    allow: tuple[ForwardRule, ...] = ()
+    # k8s-node: the pod and service prefixes (both families); traffic from or to them passes.
+    pod_prefixes: tuple[str, ...] = ()
+
+
 class Policy(_Strict, frozen=True, forbid_unknown_fields=True):
     profile: Profile = Profile.SERVER
     services: tuple[Service, ...] = ()
@@ -75,6 +93,7 @@ class Policy(_Strict, frozen=True, forbid_unknown_fields=True):
     logging: Logging = Logging()
     ndp: Ndp = Ndp()
     output: Output = Output()
+    forward: Forward = Forward()
     schema: str = POLICY_SCHEMA
 
 
@@ -157,6 +176,9 @@ def validate(policy: Policy) -> Optional[str]:
         problem = _endpoint(f"output.allow[{i}]", out.port, out.destinations, "destinations")
         if problem:
             return problem
+    problem = _forward(policy)
+    if problem:
+        return problem
     for i, router in enumerate(policy.routers or ()):
         problem = _link_local(f"routers[{i}]", router)
         if problem:
@@ -192,10 +214,47 @@ def _endpoint(path: str, port: int, prefixes: tuple[str, ...], key: str) -> Opti
     if not 1 <= port <= 65535:
         return f"{path}.port: {port} is not a port (1-65535)"
     for j, prefix in enumerate(prefixes):
-        try:
-            ipaddress.ip_network(prefix, strict=True)
-        except ValueError as exc:
-            return f"{path}.{key}[{j}]: {prefix!r} is not an IPv4 or IPv6 prefix ({exc})"
+        problem = _prefix(f"{path}.{key}[{j}]", prefix)
+        if problem:
+            return problem
+    return None
+
+
+def _forward(policy: Policy) -> Optional[str]:
+    forward = policy.forward
+    if forward != Forward() and policy.profile not in (Profile.ROUTER, Profile.K8S_NODE):
+        return f"forward: only for profiles router and k8s-node (profile is {policy.profile.value})"
+    if forward.pod_prefixes and policy.profile is not Profile.K8S_NODE:
+        return "forward.pod_prefixes: only for profile k8s-node"
+    for j, prefix in enumerate(forward.pod_prefixes):
+        problem = _prefix(f"forward.pod_prefixes[{j}]", prefix)
+        if problem:
+            return problem
+    for i, rule in enumerate(forward.allow):
+        path = f"forward.allow[{i}]"
+        for key, prefixes in (("sources", rule.sources), ("destinations", rule.destinations)):
+            for j, prefix in enumerate(prefixes):
+                problem = _prefix(f"{path}.{key}[{j}]", prefix)
+                if problem:
+                    return problem
+        if rule.port is not None and rule.proto is None:
+            return f"{path}.port: needs proto (tcp or udp)"
+        if rule.port is not None and not 1 <= rule.port <= 65535:
+            return f"{path}.port: {rule.port} is not a port (1-65535)"
+        if not (rule.sources or rule.destinations or rule.port):
+            return f"{path}: names no source, destination or port (that would forward everything)"
+        src = {ipaddress.ip_network(p).version for p in rule.sources}
+        dst = {ipaddress.ip_network(p).version for p in rule.destinations}
+        if src and dst and not src & dst:
+            return f"{path}: sources and destinations share no IP version"
+    return None
+
+
+def _prefix(path: str, prefix: str) -> Optional[str]:
+    try:
+        ipaddress.ip_network(prefix, strict=True)
+    except ValueError as exc:
+        return f"{path}: {prefix!r} is not an IPv4 or IPv6 prefix ({exc})"
     return None
 
 

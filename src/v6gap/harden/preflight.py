@@ -2,17 +2,39 @@
 
 Contract shared by ``harden plan`` and ``harden apply``: each refusal names the reason and the
 code that overrides it (``--override CODE``, repeatable). Pure: every input is data.
+
+What a refusal means: applying the artefacts would break something the snapshot shows in use.
+Data that could not be read is a refusal too (the reason says what was not read): preflight
+cannot promise "nothing breaks" about what it did not see. An image (``--root``) runs nothing,
+so the refusals about running state do not apply to it.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+import ipaddress
+from typing import Callable, Optional, Union
 
 import msgspec
 
-from v6gap.harden.policy import Policy
-from v6gap.harden.render import Artefact
-from v6gap.model import Snapshot
+from v6gap.checks.context import Context
+from v6gap.checks.run import evaluate
+from v6gap.checks.state.loopback_dependencies import CHECK as LOOPBACK_DEPENDENCIES
+from v6gap.harden.init import TUNNEL_KINDS, listening_services
+from v6gap.harden.policy import Policy, Service
+from v6gap.harden.render import FORWARDING_PROFILES, Artefact, known_routers
+from v6gap.model import Profile, Snapshot, Status
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+# Interfaces and chains that container runtimes and CNIs create: their traffic is forwarded.
+CONTAINER_IFACE_PREFIXES = (
+    "docker", "br-", "cni", "flannel", "cali", "vxlan.calico", "cilium", "kube-", "weave",
+)  # fmt: skip
+CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
+CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
+CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
+# The addresses of the tunnel mechanisms TUN-02 names: 6to4, Teredo, ISATAP.
+TUNNEL_NETS = tuple(ipaddress.IPv6Network(n) for n in ("2002::/16", "2001::/32"))
 
 
 class Refusal(msgspec.Struct, frozen=True):
@@ -46,4 +68,292 @@ def preflight(
     session: Optional[Session] = None,
 ) -> tuple[Refusal, ...]:
     """Every refusal for applying ``artefacts`` (rendered from ``policy``) to this host."""
-    raise NotImplementedError("preflight is being written (issue 5)")
+    found: list[Refusal] = []
+    for judge in _JUDGES:
+        found += judge(policy, snapshot)
+    if session is not None and policy.profile is not Profile.DISABLED:
+        found += _session(policy, session)
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------- IPv6 off
+
+
+def _loopback(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """Profile disabled turns IPv6 off on lo too: whatever uses ::1 breaks (STATE-04's facts)."""
+    if policy.profile is not Profile.DISABLED:
+        return []
+    result = evaluate(LOOPBACK_DEPENDENCIES, Context(snapshot, Profile.DISABLED))
+    if result.status is Status.PASS:
+        return []
+    what = result.reason if result.status is Status.FAIL else f"cannot tell: {result.reason}"
+    evidence = "; ".join(result.evidence[:4])
+    return [
+        Refusal("ipv6-loopback-in-use", _line(f"disabling IPv6 breaks ::1 users: {what}", evidence))
+    ]
+
+
+# --------------------------------------------------------------------------- RAs
+
+
+def _slaac(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """Profiles other than slaac-host set accept_ra=0: addresses and routes from RAs expire."""
+    if policy.profile in (Profile.SLAAC_HOST, Profile.DISABLED) or snapshot.source == "root":
+        return []
+    evidence = [
+        f"route {r.dst} via {r.gateway or '-'} dev {r.dev or '-'} proto ra"
+        for r in snapshot.routes
+        if r.family == "ipv6" and r.proto == "ra"
+    ]
+    evidence += [
+        f"{i.name} {a.address}/{a.prefixlen} ({', '.join(a.flags)})"
+        for i in snapshot.interfaces
+        for a in i.addresses
+        if a.family == "ipv6" and a.scope == "global" and "mngtmpaddr" in a.flags
+    ]
+    if not evidence:
+        missing = snapshot.missing("routes", "interfaces")
+        if missing:
+            return [
+                Refusal("slaac-in-use", f"cannot tell whether RAs configure the host ({missing})")
+            ]
+        return []
+    return [
+        Refusal(
+            "slaac-in-use",
+            _line(
+                f"profile {policy.profile.value} sets accept_ra=0 but the host is configured by "
+                "Router Advertisements; these expire",
+                "; ".join(evidence[:4]),
+            ),
+        )
+    ]
+
+
+def _router_guard(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """slaac-host: the RA guard accepts only ``routers``; the router in use must be one."""
+    if policy.profile is not Profile.SLAAC_HOST or snapshot.source == "root":
+        return []
+    allowed = set(known_routers(policy, snapshot))
+    if not allowed:  # no router named or known: the guard accepts any link-local source
+        return []
+    cut = []
+    for route in snapshot.routes:
+        if route.family != "ipv6" or route.dst != "default" or not route.gateway:
+            continue
+        gateway = _address(route.gateway)
+        if gateway is not None and gateway.is_link_local and str(gateway) not in allowed:
+            cut.append(f"default via {gateway} dev {route.dev or '-'} proto {route.proto or '-'}")
+    if not cut:
+        return []
+    return [
+        Refusal(
+            "router-not-allowed",
+            _line(
+                f"the RA guard accepts only {', '.join(sorted(allowed))}: it drops the router "
+                "in use",
+                "; ".join(cut[:4]),
+            ),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- tunnels
+
+
+def _tunnels(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """tunnels_used: false blocks the modules and the ruleset drops their packets."""
+    if policy.tunnels_used or snapshot.source == "root":
+        return []
+    evidence = []
+    for iface in snapshot.interfaces:
+        carried = [a for a in iface.addresses if a.scope != "link"]
+        tunnel_kind = (iface.kind or "") in TUNNEL_KINDS
+        tunnel_address = [a for a in carried if _tunnel_address(a.address)]
+        if iface.up and ((tunnel_kind and carried) or tunnel_address):
+            shown = ", ".join(f"{a.address}/{a.prefixlen}" for a in (tunnel_address or carried))
+            evidence.append(f"{iface.name} ({iface.kind or 'device'}, up): {shown}")
+    if not evidence:
+        return []
+    return [
+        Refusal(
+            "tunnel-in-use",
+            _line("tunnels_used is false but a tunnel carries traffic", "; ".join(evidence[:4])),
+        )
+    ]
+
+
+def _tunnel_address(text: str) -> bool:
+    address = _address(text)
+    if not isinstance(address, ipaddress.IPv6Address):
+        return False
+    isatap = (int(address) >> 32) & 0xFFFFFFFF in (0x00005EFE, 0x02005EFE)
+    return isatap or any(address in net for net in TUNNEL_NETS)
+
+
+# --------------------------------------------------------------------------- listeners
+
+
+def _listeners(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """A network-facing listener the ruleset would drop (listen sockets count as in use)."""
+    if policy.profile is Profile.DISABLED or snapshot.source == "root":
+        return []
+    missing = snapshot.missing("sockets")
+    if missing:
+        return [
+            Refusal("listener-blocked", f"cannot tell which listeners the ruleset cuts ({missing})")
+        ]
+    cut = [
+        f"{s.proto}/{s.port} ({s.name or 'unknown process'})"
+        for s in listening_services(snapshot)
+        if not any(a.proto == s.proto and a.port == s.port for a in policy.services)
+    ]
+    if not cut:
+        return []
+    return [
+        Refusal(
+            "listener-blocked",
+            _line("the ruleset drops listeners that run now", ", ".join(cut[:8])),
+        )
+    ]
+
+
+def _session(policy: Policy, session: Session) -> list[Refusal]:
+    """The SSH session's client must be able to reconnect through the rendered input chain.
+
+    Judged on the policy's services, not on the rendered text: in the input chain the only
+    accepts of new TCP connections are the service rules (the rest is loopback, conntrack's
+    established/related, and ICMP), and the lab test judges the rendered ruleset with the
+    engine to keep the two in agreement. The running session itself survives on conntrack's
+    established state; a reconnect, or a new session to confirm, would not.
+    """
+    client = _address(session.client)
+    if client is None:
+        return [
+            Refusal(
+                "ssh-session-dropped",
+                f"$SSH_CONNECTION client {session.client!r} is not an address",
+            )
+        ]
+    if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
+        client = client.ipv4_mapped  # a dual-stack sshd sees IPv4 clients as ::ffff:a.b.c.d
+    if client.is_loopback:
+        return []
+    allowing = [s for s in policy.services if _admits(s, "tcp", session.server_port, client)]
+    if allowing:
+        return []
+    return [
+        Refusal(
+            "ssh-session-dropped",
+            f"no service admits tcp/{session.server_port} from {client}, the SSH session running "
+            f"this command ($SSH_CONNECTION {session.client} {session.client_port} "
+            f"{session.server} {session.server_port}): a reconnect would be dropped",
+        )
+    ]
+
+
+def _admits(service: Service, proto: str, port: int, client: IPAddress) -> bool:
+    if service.proto != proto or service.port != port:
+        return False
+    if not service.sources:
+        return True
+    return any(
+        client in ipaddress.ip_network(p) for p in service.sources if _same_family(p, client)
+    )
+
+
+def _same_family(prefix: str, address: IPAddress) -> bool:
+    return ipaddress.ip_network(prefix).version == address.version
+
+
+# --------------------------------------------------------------------------- forwarding
+
+
+def _container_evidence(snapshot: Snapshot) -> list[str]:
+    found = [
+        f"interface {i.name}"
+        for i in snapshot.interfaces
+        if i.name.startswith(CONTAINER_IFACE_PREFIXES)
+    ]
+    firewall = Context(snapshot, Profile.SERVER).firewall
+    for table in firewall.tables:
+        chains = [c for c in table.chains if c.startswith(CONTAINER_CHAIN_PREFIXES)]
+        if chains or table.name in CONTAINER_TABLES:
+            shown = ", ".join(chains[:3]) or "its own table"
+            found.append(f"{table.authority} table {table.family} {table.name}: {shown}")
+    found += [f"process {p}" for p in CONTAINER_PROCESSES if p in snapshot.processes]
+    return found
+
+
+def _containers(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """Docker and Kubernetes forward their containers' traffic through this host.
+
+    v6gap's forward chain drops by default, and a drop in any base chain is final whatever
+    Docker's or kube-proxy's chains accept; only k8s-node with ``forward.pod_prefixes`` lets
+    that traffic through."""
+    if snapshot.source == "root":
+        return []
+    if policy.profile is Profile.K8S_NODE and policy.forward.pod_prefixes:
+        return []
+    evidence = _container_evidence(snapshot)
+    if not evidence:
+        return []
+    why = (
+        "forwarding off and the forward chain drops"
+        if policy.profile not in FORWARDING_PROFILES
+        else "the forward chain drops what forward.pod_prefixes does not name"
+    )
+    return [
+        Refusal(
+            "container-forwarding",
+            _line(f"containers are routed through this host ({why})", "; ".join(evidence[:4])),
+        )
+    ]
+
+
+def _forwarding(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
+    """Forwarding on now, turned off (or dropped by the forward chain) by the policy."""
+    if policy.profile in FORWARDING_PROFILES or snapshot.source == "root":
+        return []
+    on = [
+        f"{key} = 1"
+        for key in ("net.ipv6.conf.all.forwarding", "net.ipv4.ip_forward")
+        if snapshot.sysctl.get(key, "").strip() == "1"
+    ]
+    if not on:
+        return []
+    return [
+        Refusal(
+            "forwarding-in-use",
+            _line(
+                f"the host forwards now; profile {policy.profile.value} turns IPv6 forwarding "
+                "off and the inet forward chain drops both families",
+                ", ".join(on),
+            ),
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _address(text: str) -> Optional[IPAddress]:
+    try:
+        return ipaddress.ip_address(text.split("%")[0])
+    except ValueError:
+        return None
+
+
+def _line(reason: str, evidence: str) -> str:
+    return f"{reason} ({evidence})" if evidence else reason
+
+
+_JUDGES: tuple[Callable[[Policy, Snapshot], list[Refusal]], ...] = (
+    _loopback,
+    _slaac,
+    _router_guard,
+    _tunnels,
+    _listeners,
+    _containers,
+    _forwarding,
+)

@@ -63,6 +63,33 @@ def test_dump_round_trips() -> None:
             "p.yaml: output.allow[0].port: 99999 is not a port",
         ),
         ('logging: {prefix: "a\\"b"}', "p.yaml: logging.prefix: quotes"),
+        ("forward: {allow: [{port: 80, proto: tcp}]}", "p.yaml: forward: only for profiles"),
+        (
+            "profile: router\nforward: {pod_prefixes: [10.0.0.0/8]}",
+            "p.yaml: forward.pod_prefixes: only for profile k8s-node",
+        ),
+        (
+            "profile: k8s-node\nforward: {pod_prefixes: [10.0.0.1/8]}",
+            "p.yaml: forward.pod_prefixes[0]: '10.0.0.1/8' is not",
+        ),
+        (
+            "profile: router\nforward: {allow: [{port: 80}]}",
+            "p.yaml: forward.allow[0].port: needs proto",
+        ),
+        (
+            "profile: router\nforward: {allow: [{proto: tcp, port: 65536}]}",
+            "p.yaml: forward.allow[0].port: 65536 is not a port",
+        ),
+        ("profile: router\nforward: {allow: [{name: x}]}", "p.yaml: forward.allow[0]: names no"),
+        (
+            "profile: router\nforward: {allow: [{sources: [10.0.0.0/8], destinations: [::/0]}]}",
+            "p.yaml: forward.allow[0]: sources and destinations share no IP version",
+        ),
+        (
+            "profile: router\nforward: {allow: [{destinations: [bad]}]}",
+            "p.yaml: forward.allow[0].destinations[0]: 'bad' is not",
+        ),
+        ("profile: router\nforward: {deny: []}", "p.yaml: forward.deny: unknown key"),
         ("- server", "p.yaml: the policy must be a mapping of keys, not a list"),
         ("services: [", "p.yaml: line 1: "),
     ],
@@ -73,6 +100,15 @@ def test_bad_policy_is_one_line_naming_the_key(text: str, message: str) -> None:
     err = str(raised.value)
     assert "\n" not in err
     assert err.startswith(message), err
+
+
+def test_forward_allowances_for_routers_and_nodes() -> None:
+    policy = parse_policy(
+        "profile: k8s-node\nforward:\n  pod_prefixes: [10.244.0.0/16, fd00:10:244::/56]\n"
+        "  allow: [{destinations: [2001:db8:5::/48], proto: tcp, port: 443}]\n"
+    )
+    assert policy.forward.pod_prefixes == ("10.244.0.0/16", "fd00:10:244::/56")
+    assert policy.forward.allow[0].port == 443
 
 
 def test_unreadable_policy_file(tmp_path: Path) -> None:
