@@ -82,7 +82,7 @@ def test_dump_round_trips() -> None:
         ),
         ("profile: router\nforward: {allow: [{name: x}]}", "p.yaml: forward.allow[0]: names no"),
         (
-            "profile: router\nforward: {allow: [{sources: [10.0.0.0/8], destinations: [::/0]}]}",
+            "profile: router\nforward: {allow: [{sources: [10.0.0.0/8], destinations: ['::/0']}]}",
             "p.yaml: forward.allow[0]: sources and destinations share no IP version",
         ),
         (
