@@ -20,6 +20,7 @@ class CheckMeta:
     profiles: frozenset[Profile] = ALL_PROFILES
     # Skip with the reason when IPv6 is off in the kernel (ipv6.disable=1): the sysctls are gone.
     needs_ipv6: bool = True
+    references: tuple[str, ...] = ()  # related checks, the issue: after the seed and CIS ones
 
 
 @dataclass(frozen=True)
@@ -59,4 +60,5 @@ def info(reason: str, subjects: Iterable[Subject] = (), evidence: Iterable[str] 
 @dataclass(frozen=True)
 class Check:
     meta: CheckMeta
-    evaluate: Callable[..., Result] = field(repr=False)  # (Context) -> Result
+    # (Context) -> Result; the probe checks take a ``ProbeEvidence`` instead.
+    evaluate: Callable[..., Result] = field(repr=False)

@@ -146,6 +146,7 @@ def probe(
     if self_:
         resolved = merge_targets(_self_targets(self_netns), resolved)
     options = ProbeOptions(concurrency, rate, retries, timeout)
+    origin = f"namespace {from_netns}" if from_netns else "this host"
     progress = sys.stderr.isatty()
     if from_netns:
         run = probe_from_netns(from_netns, resolved, tcp, udp, options, not no_icmp, progress)
@@ -156,16 +157,15 @@ def probe(
     if fmt == "json":
         text = json.dumps(parity.to_json_data(run, rows), indent=2) + "\n"
     elif fmt in ("sarif", "junit"):
-        from v6gap.probe.findings import build_report
+        from v6gap.checks.probe import ProbeEvidence
+        from v6gap.checks.run import run_probe_checks
         from v6gap.report import OutputFormat, render
 
-        report = build_report(
-            run,
-            rows,
-            checks,
+        evidence = ProbeEvidence(run, tuple(checks), ports_note, origin, tuple(rows))
+        report = run_probe_checks(
+            evidence,
             hostname=self_netns if self_ and self_netns else None,
             source="netns" if self_ and self_netns else "live",
-            ports_note=ports_note,
         )
         text = render(report, OutputFormat(fmt))
         text = text if text.endswith("\n") else text + "\n"

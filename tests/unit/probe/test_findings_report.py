@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from typing import Dict, Tuple
+from typing import Dict, Sequence, Tuple
 
-from v6gap.model import REPORT_SCHEMA, Status
-from v6gap.probe.findings import build_report
+from v6gap.checks.probe import ProbeEvidence
+from v6gap.checks.registry import all_checks, probe_checks
+from v6gap.checks.run import run_probe_checks
+from v6gap.model import REPORT_SCHEMA, Report, Status
 from v6gap.probe.model import Echo, LinkDiagnosis, Observation, ProbeRun
-from v6gap.probe.parity import build_rows, check_expectations
+from v6gap.probe.parity import Expectation, build_rows, check_expectations
 from v6gap.probe.targets import Targets
 from v6gap.report import OutputFormat, render
 
@@ -35,6 +37,12 @@ def run_of(
     return ProbeRun(targets, tuple(obs), echo, 1.0, diag)
 
 
+def build_report(
+    run: ProbeRun, rows: object = None, checks: Sequence[Expectation] = (), ports_note: str = ""
+) -> Report:
+    return run_probe_checks(ProbeEvidence(run, tuple(checks), ports_note, "namespace v6g-x-1"))
+
+
 TABLE = {22: ("open", "open"), 80: ("open", "filtered"), 8080: ("closed", "open")}
 
 
@@ -57,6 +65,8 @@ def test_one_finding_per_check_and_the_summary_counts_them() -> None:
         (8080, V6, "ipv6")
     ]
     assert "ports: x" in got["V6G-PROBE-01"].evidence
+    assert f"probed 3 port(s) on {V4}, {V6} from namespace v6g-x-1" in got["V6G-PROBE-01"].evidence
+    assert got["V6G-PROBE-01"].references[-2:] == ("V6G-FW-03", "V6G-EXP-03")
     assert got["V6G-PROBE-02"].status is Status.FAIL
     assert [(s.port, s.address, s.value) for s in got["V6G-PROBE-02"].subjects] == [
         (8080, V6, "open")
@@ -99,3 +109,17 @@ def test_sarif_and_junit_render_through_the_shared_reporters() -> None:
     cases = root.iter("testcase")
     failed = {c.get("name", "").split()[0] for c in cases if c.find("failure") is not None}
     assert failed == {"V6G-PROBE-01", "V6G-PROBE-04"}
+
+
+def test_probe_checks_are_one_definition_each_outside_the_host_catalogue() -> None:
+    ids = [c.meta.id for c in probe_checks()]
+    assert ids == [f"V6G-PROBE-0{n}" for n in range(1, 6)]
+    assert not set(ids) & {c.meta.id for c in all_checks()}
+    assert len({c.evaluate for c in probe_checks()}) == 5
+
+
+def test_a_check_that_crashes_is_unknown_never_pass() -> None:
+    broken = ProbeRun(Targets((V4,), (V6,)), (), {V6: None}, 1.0)  # type: ignore[dict-item]
+    got = {f.id: f for f in run_probe_checks(ProbeEvidence(broken)).findings}
+    assert got["V6G-PROBE-03"].status is Status.UNKNOWN
+    assert "failed internally" in got["V6G-PROBE-03"].reason
