@@ -1,8 +1,9 @@
-"""Verdicts for classes of packets on the input hook, with the rules that decided them.
+"""Verdicts for classes of packets on the input (or forward) hook, with the deciding rules.
 
 A ``PacketClass`` is every new connection (conntrack state ``new``) arriving from the network
 (not on ``lo``) for one family and layer-4 protocol, a destination-port or ICMP-type interval
-and a source-address interval. Each match is judged for the class as a whole: true, false,
+and a source-address interval; on the forward hook also a destination-address interval and an
+output interface. Each match is judged for the class as a whole: true, false,
 ``maybe`` (true for some packets of the class: an interface name, a destination address, a rate
 limit) or ``unknown`` (a match this engine does not understand). Callers pick intervals the
 ruleset does not split (see ``v6gap.firewall.parity``), so ports and sources are never ``maybe``.
@@ -66,6 +67,10 @@ class PacketClass:
     ct_state: str = "new"
     # The hop limit (TTL) packets arrive with; None: any. Neighbour discovery is sent with 255.
     hop_limit: Optional[int] = None
+    hook: str = "input"  # or "forward": packets routed through the host
+    oif: Optional[str] = None  # forward hook only; None: some interface, name not given
+    # None: any destination (on the input hook one of the host's own addresses, not known here)
+    daddr: Optional[Interval] = None
 
 
 @dataclass(frozen=True)
@@ -117,12 +122,13 @@ def _negated(value: Tri, negate: bool) -> Tri:
     return {Tri.TRUE: Tri.FALSE, Tri.FALSE: Tri.TRUE}.get(value, value)
 
 
-def _iface(match: IfaceMatch, iif: Optional[str]) -> Tri:
+def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
     def hit(name: str, pattern: str) -> bool:
         return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
-    if match.field == "oif":  # no output interface on the input hook
+    if match.field == "oif" and c.hook == "input":  # no output interface on the input hook
         return _negated(Tri.FALSE, match.negate)
+    iif = c.oif if match.field == "oif" else c.iif
     if iif is not None:
         return _negated(
             Tri.TRUE if any(hit(iif, p) for p in match.names) else Tri.FALSE, match.negate
@@ -153,13 +159,13 @@ def match_class(match: Match, c: PacketClass) -> Tri:
         if c.family != match.family:
             return Tri.FALSE
         whole = (0, (1 << ADDRESS_BITS[c.family]) - 1)
-        span = c.saddr if match.field == "saddr" and c.saddr is not None else whole
-        found = _within(span, match.ranges)
-        if match.field == "daddr" and found is Tri.FALSE:
+        given = c.saddr if match.field == "saddr" else c.daddr
+        found = _within(given if given is not None else whole, match.ranges)
+        if match.field == "daddr" and given is None and found is Tri.FALSE:
             found = Tri.MAYBE  # the host's own addresses are not known here
         return _negated(found, match.negate)
     if isinstance(match, IfaceMatch):
-        return _iface(match, c.iif)
+        return _iface(match, c)
     if isinstance(match, CtStateMatch):
         return _negated(Tri.TRUE if c.ct_state in match.states else Tri.FALSE, match.negate)
     if isinstance(match, HopLimitMatch):
@@ -317,16 +323,28 @@ class _Run:
             out.add(name, path.after(arrow))
 
 
-def input_chains(ruleset: Ruleset, family: str) -> list[tuple[Table, Chain]]:
-    """Filter base chains on the input hook that see ``family``, in priority order."""
+# The hooks a packet passes, in order. Forwarded packets also meet prerouting filter chains
+# (iptables' raw and mangle PREROUTING, Docker's raw drops); the input path is judged on its own
+# hook only, as the differential lab test has proven it.
+HOOK_PATHS: dict[str, tuple[str, ...]] = {"input": ("input",), "forward": ("prerouting", "forward")}
+
+
+def hook_chains(ruleset: Ruleset, family: str, hook: str = "input") -> list[tuple[Table, Chain]]:
+    """Filter base chains a ``family`` packet on ``hook``'s path meets, in order."""
+    path = HOOK_PATHS[hook]
     found = [
         (table, chain)
         for table in ruleset.tables
         if family in table.families
         for chain in table.chains
-        if chain.hook == "input" and chain.type == "filter"
+        if chain.hook in path and chain.type == "filter"
     ]
-    return sorted(found, key=lambda tc: tc[1].priority)
+    return sorted(found, key=lambda tc: (path.index(str(tc[1].hook)), tc[1].priority))
+
+
+def input_chains(ruleset: Ruleset, family: str) -> list[tuple[Table, Chain]]:
+    """Filter base chains on the input hook that see ``family``, in priority order."""
+    return hook_chains(ruleset, family, "input")
 
 
 def judge(
@@ -335,7 +353,7 @@ def judge(
     index: Optional[RuleIndex] = None,
     sources_seen: Optional[list[Interval]] = None,
 ) -> Judgement:
-    """The verdict for every new connection of class ``c`` on the input hook.
+    """The verdict for every new connection of class ``c`` on its hook.
 
     Pass one ``RuleIndex`` to many calls on the same ruleset to share its filing work. With
     ``sources_seen``, the source ranges of every rule that could match are appended to it: a
@@ -344,7 +362,9 @@ def judge(
     run = _Run(c, index, sources_seen)
     total = _Outcomes()
     flowing: Optional[Path] = Path(())
-    chains = index.once(ruleset, f"input {c.family}", lambda: input_chains(ruleset, c.family))
+    chains = index.once(
+        ruleset, f"{c.hook} {c.family}", lambda: hook_chains(ruleset, c.family, c.hook)
+    )
     for table, chain in chains:
         assert flowing is not None
         res = run.chain(table, chain, ())
@@ -359,7 +379,7 @@ def judge(
         flowing = Path(flowing.trace + accepted.trace, max(flowing.how, accepted.how))
     if flowing is not None:
         if not flowing.trace:
-            flowing = Path((f"no {c.family} filter chain on the input hook: accepted",))
+            flowing = Path((f"no {c.family} filter chain on the {c.hook} hook: accepted",))
         total.add("accept", flowing)
     return _conclude(total)
 

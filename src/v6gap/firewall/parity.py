@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Optional
 from v6gap.errors import InputError
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall.evaluate import ClassVerdict, PacketClass, input_chains, judge
+from v6gap.firewall.evaluate import ClassVerdict, PacketClass, hook_chains, judge
 from v6gap.firewall.model import (
     ADDRESS_BITS,
     BOTH,
@@ -182,9 +182,9 @@ def _signatures(atoms: list[Interval], spans: list[Interval]) -> list[frozenset[
     return found
 
 
-def _judged_matches(ruleset: Ruleset) -> list[Match]:
-    """Every match of the rules ``judge`` can reach: those of the filter chains on the input
-    hook (either family) and of the chains they jump or go to. Rules elsewhere (nat, output,
+def judged_matches(ruleset: Ruleset, hook: str = "input") -> list[Match]:
+    """Every match of the rules ``judge`` can reach: those of the filter chains on ``hook``'s
+    path (either family) and of the chains they jump or go to. Rules elsewhere (nat, output,
     unreachable chains) are never evaluated, so their port ranges need not cut the space: inside
     an interval that no reachable rule cuts, every evaluated match answers the same."""
     found: list[Match] = []
@@ -198,7 +198,7 @@ def _judged_matches(ruleset: Ruleset) -> list[Match]:
             todo.append((table, chain))
 
     for family in sorted(BOTH):
-        for table, chain in input_chains(ruleset, family):
+        for table, chain in hook_chains(ruleset, family, hook):
             visit(table, chain)
     while todo:
         table, chain = todo.pop()
@@ -380,7 +380,7 @@ def parity(ruleset: Ruleset) -> list[ParityDifference]:
 def _parity(ruleset: Ruleset) -> list[ParityDifference]:
     index = RuleIndex()
     named = _named_protocols(ruleset)
-    judged = _judged_matches(ruleset)
+    judged = judged_matches(ruleset)
     differences: list[ParityDifference] = []
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))

@@ -1,7 +1,12 @@
 """V6G-FW-12: with IPv6 forwarding on, the IPv6 forward path defaults to deny.
 
 Forwarding is ``net.ipv6.conf.all.forwarding`` (running, or at boot for an image): the kernel
-forwards IPv6 only when it is on. The forward path is judged like FW-02's input path.
+forwards IPv6 only when it is on. The forward path is decided by the engine
+(``v6gap.firewall.forward``): every protocol/port and ICMPv6-type class of new connections,
+through the prerouting and forward base chains by priority, jumps, sets and verdict maps, for
+traffic between interfaces and addresses no rule names. Accepts for named interfaces or
+addresses (Docker's bridges, a router's LAN) are the allow-list a default deny needs; an accept
+for traffic no rule names is the default itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from v6gap.checks.context import Context
 from v6gap.model import Severity, Subject
 
 FORWARDING = "net.ipv6.conf.all.forwarding"
+MAX_NAMED = 6  # classes named in the reason
 
 META = CheckMeta(
     id="V6G-FW-12",
@@ -34,6 +40,11 @@ META = CheckMeta(
 )
 
 
+def _named(rows: list[str]) -> str:
+    more = f" and {len(rows) - MAX_NAMED} more" if len(rows) > MAX_NAMED else ""
+    return ", ".join(rows[:MAX_NAMED]) + more
+
+
 def evaluate(ctx: Context) -> Result:
     if ctx.sysctl_missing():
         return unknown(f"cannot read the running sysctls ({ctx.sysctl_missing()})")
@@ -44,18 +55,34 @@ def evaluate(ctx: Context) -> Result:
     forwarding = f"{FORWARDING} = {value} ({source})"
     if value.strip() == "0":
         return passed("IPv6 forwarding is off: nothing is forwarded", [forwarding])
-    fwd = ctx.firewall.path("ipv6", "forward")
-    evidence = [forwarding, *fwd.evidence]
-    if fwd.default_deny is True:
+    ruleset = ctx.ruleset
+    if ruleset is None:
+        return unknown(
+            f"IPv6 forwarding is on; the forward path cannot be judged ({ctx.ruleset_problem})",
+            [forwarding],
+        )
+    from v6gap.firewall.forward import forward_default
+
+    path = forward_default(ruleset, "ipv6")
+    evidence = [forwarding, *path.evidence()]
+    if path.verdict == "deny":
         return passed("IPv6 forwarding is on and the forward path defaults to deny", evidence)
-    if fwd.default_deny is False:
+    if path.verdict == "accept":
+        rows = [
+            r.describe() + (" (some packets)" if r.verdict == "conditional" else "")
+            for r in path.accepted
+        ]
         return failed(
-            "IPv6 forwarding is on and the forward path does not default to deny",
+            "IPv6 forwarding is on and the forward path does not default to deny: forwarded "
+            f"between interfaces and addresses no rule names: {_named(rows)}",
             [Subject(kind="firewall", name="forward", family="ipv6", value="default accept")],
             evidence,
         )
+    rows = [r.describe() for r in path.undecided]
     return unknown(
-        f"IPv6 forwarding is on; the forward path cannot be judged ({fwd.unknown_reason})", evidence
+        "IPv6 forwarding is on; the engine cannot decide the forward path's default for "
+        f"{_named(rows)} (a rule it does not understand)",
+        evidence,
     )
 
 

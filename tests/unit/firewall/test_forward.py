@@ -1,0 +1,106 @@
+"""The forward path's default (FW-12's engine question) on hand-written and real rulesets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.unit.firewall.rulesets import (
+    ACCEPT,
+    CT_STATE,
+    DROP,
+    FIXTURES,
+    Nft,
+    match,
+    meta,
+    payload,
+    tcp_dport,
+)
+from v6gap.firewall.evaluate import PacketClass, judge
+from v6gap.firewall.forward import forward_default
+from v6gap.firewall.iptables import read_save
+from v6gap.firewall.model import Ruleset
+
+
+def _forward(*rules: list[dict[str, Any]], policy: str = "drop") -> Ruleset:
+    nft = Nft().table("inet", "t").chain("inet", "t", "forward", "forward", 0, policy)
+    for expr in rules:
+        nft.rule("inet", "t", "forward", *expr)
+    return nft.read()
+
+
+def _docker(policy: str) -> Ruleset:
+    """Docker's published-port ip6tables ruleset, with the FORWARD policy Docker may set."""
+    text = (FIXTURES / "docker-published-port-iptables" / "ip6tables-save.txt").read_text()
+    return read_save(text.replace(":FORWARD ACCEPT", f":FORWARD {policy}"), "ip6tables-save")
+
+
+def test_accepts_for_named_interfaces_and_addresses_are_an_allow_list() -> None:
+    ruleset = _forward(
+        [match(CT_STATE, ["established", "related"]), ACCEPT],
+        [match(meta("iifname"), "lan0"), ACCEPT],
+        [match(payload("ip6", "daddr"), "2001:db8:5::/64"), tcp_dport(443), ACCEPT],
+    )
+    found = forward_default(ruleset)
+    assert found.verdict == "deny", found.evidence()
+    assert all(r.trace[-1].endswith("policy drop") for r in found.rows)
+
+
+def test_drops_for_named_interfaces_under_an_accept_policy_are_not_a_default_deny() -> None:
+    ruleset = _forward(
+        [match(meta("iifname"), "wan0"), DROP],
+        [match(payload("ip6", "saddr"), "2001:db8:bad::/48"), DROP],
+        policy="accept",
+    )
+    found = forward_default(ruleset)
+    assert found.verdict == "accept"
+    assert {r.describe() for r in found.accepted} >= {"tcp 0-65535", "udp 0-65535"}
+
+
+def test_an_open_port_for_everyone_is_named_by_its_class() -> None:
+    found = forward_default(_forward([tcp_dport(22), ACCEPT]))
+    assert [r.describe() for r in found.accepted] == ["tcp 22"]
+    assert found.accepted[0].trace[0].endswith("→ accept")
+
+
+def test_a_rate_limited_accept_lets_some_of_the_class_through() -> None:
+    limit = {"limit": {"rate": 10, "per": "second"}}
+    found = forward_default(_forward([match(meta("l4proto"), "ipv6-icmp"), limit, ACCEPT]))
+    assert found.verdict == "accept"
+    assert {r.verdict for r in found.accepted} == {"conditional"}
+    assert all(r.proto == "icmpv6" for r in found.accepted)
+
+
+def test_a_rule_the_engine_does_not_understand_is_unknown() -> None:
+    found = forward_default(_forward([match({"socket": {"key": "transparent"}}, 1), ACCEPT]))
+    assert found.verdict == "unknown" and found.undecided
+
+
+def test_docker_forward_chains_follow_the_forward_policy() -> None:
+    assert forward_default(_docker("DROP")).verdict == "deny"
+    accepted = forward_default(_docker("ACCEPT"))
+    assert accepted.verdict == "accept"
+    assert any("*filter FORWARD: policy accept" in step for step in accepted.accepted[0].trace)
+
+
+def test_prerouting_drops_count_on_the_forward_path_only() -> None:
+    nft = (
+        Nft()
+        .table("inet", "t")
+        .chain("inet", "t", "pre", "prerouting", -300)
+        .rule("inet", "t", "pre", tcp_dport(23), DROP)
+    )
+    ruleset = nft.read()
+    assert [r.describe() for r in forward_default(ruleset).rows if r.verdict == "drop"] == [
+        "tcp 23"
+    ]
+    assert judge(ruleset, PacketClass("ipv6", 6, (23, 23))).verdict == "accept"
+
+
+def test_output_interface_matches_decide_on_the_forward_hook() -> None:
+    ruleset = _forward([match(meta("oifname"), "dmz0"), ACCEPT])
+    to_dmz = PacketClass("ipv6", 6, (80, 80), hook="forward", iif="x", oif="dmz0")
+    assert judge(ruleset, to_dmz).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv6", 6, (80, 80), hook="forward")).verdict == (
+        "conditional"
+    )
+    assert forward_default(ruleset).verdict == "deny"
