@@ -65,6 +65,22 @@ def _collect(netns: Optional[str], root: Optional[str]) -> Snapshot:
     metavar="FILE",
     help="Also write every global IPv6 address of the host to FILE, one per line.",
 )
+@click.option(
+    "--probe-from-netns",
+    metavar="NAME",
+    help=(
+        "Also probe the audited host's global addresses from this network namespace (a lab "
+        "host) and add the V6G-PROBE-* findings; packets confirm or contradict EXP-03 and FW-03."
+    ),
+)
+@click.option(
+    "--probe-ports",
+    metavar="LIST",
+    help=(
+        "With --probe-from-netns: TCP ports to probe besides the host's listeners "
+        "(default: the 100 most common)."
+    ),
+)
 def audit(
     netns: Optional[str],
     root: Optional[str],
@@ -74,6 +90,8 @@ def audit(
     output: Optional[str],
     fail_on: str,
     scan_targets: Optional[str],
+    probe_from_netns: Optional[str],
+    probe_ports: Optional[str],
 ) -> int:
     """Audit this host (default), a namespace, an image or a saved snapshot."""
     from v6gap import snapshot_io
@@ -82,12 +100,30 @@ def audit(
 
     if snapshot_file and (netns or root):
         raise click.UsageError("--snapshot cannot be combined with --netns or --root")
+    if probe_ports is not None and not probe_from_netns:
+        raise click.UsageError("--probe-ports only goes with --probe-from-netns")
+    if probe_from_netns and (snapshot_file or root):
+        raise click.UsageError(
+            "--probe-from-netns probes a running host: not with --snapshot or --root"
+        )
+    if probe_from_netns:
+        from v6gap.probe.ports import parse_port_spec
+        from v6gap.probe.run import check_netns
+
+        if probe_ports is not None:
+            parse_port_spec(probe_ports)
+        check_netns(probe_from_netns, "--probe-from-netns")  # before anything is collected or sent
     if snapshot_file:
         snap = snapshot_io.load(snapshot_file)
         report = run_checks(snap, Profile(profile), source="snapshot")
     else:
         snap = _collect(netns, root)
-        report = run_checks(snap, Profile(profile))
+        evidence = None
+        if probe_from_netns:
+            from v6gap.probe.audit import probe_evidence
+
+            evidence = probe_evidence(snap, probe_from_netns, probe_ports)
+        report = run_checks(snap, Profile(profile), probe=evidence)
     color = output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     text = render(report, OutputFormat(fmt), color=color)
     if scan_targets:

@@ -72,11 +72,11 @@ def probe(
     return run
 
 
-def check_netns(name: str) -> None:
+def check_netns(name: str, option: str = "--from-netns") -> None:
     """``CollectError`` unless ``name`` is an existing named network namespace."""
     path = f"/run/netns/{name}"
     if not name or "/" in name or not os.path.exists(path):
-        raise CollectError(f"--from-netns {name}: no such network namespace ({path})")
+        raise CollectError(f"{option} {name}: no such network namespace ({path})")
 
 
 def probe_from_netns(
