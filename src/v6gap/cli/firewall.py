@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 import click
 
 from v6gap.cli.output import write_output
-from v6gap.errors import InputError
-from v6gap.model import Profile, Severity
+from v6gap.errors import InputError, RulesetError
+from v6gap.model import Profile, Severity, Source
 
 if TYPE_CHECKING:
     from v6gap.firewall.model import Ruleset
@@ -20,22 +21,43 @@ FORMATS = ["text", "json"]
 PROTOCOL_HELP = "tcp, udp, icmp, icmpv6, another protocol name or a number"
 
 
+MAX_RULESET_FILE = 256 << 20  # a 200k-rule nft -j dump is ~100 MB
+
+
 def _read_file(path: str) -> str:
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read()
+            text = fh.read(MAX_RULESET_FILE + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(text) > MAX_RULESET_FILE:
+        raise InputError(f"{path}: larger than {MAX_RULESET_FILE >> 20} MiB")
+    return text
 
 
 def _ruleset_options(fn: click.decorators.FC) -> click.decorators.FC:
+    fn = click.option(
+        "--live", is_flag=True, help="This host's live ruleset (read only; root needed)."
+    )(fn)
     fn = click.option(
         "--netns", metavar="NAME", help="The live ruleset of a named network namespace."
     )(fn)
     fn = click.option("--snapshot", "snapshot_file", metavar="FILE", help="A saved snapshot.")(fn)
     fn = click.option("--ip6tables", metavar="FILE", help="ip6tables-save output.")(fn)
     fn = click.option("--iptables", metavar="FILE", help="iptables-save output.")(fn)
-    fn = click.option("--nft", metavar="FILE", help="`nft -j list ruleset` output.")(fn)
+    fn = click.option(
+        "--include-dir",
+        "include_dirs",
+        metavar="DIR",
+        multiple=True,
+        help="A directory the nft text's includes may read besides the file's own.",
+    )(fn)
+    fn = click.option(
+        "--nft",
+        metavar="FILE",
+        help="`nft -j list ruleset` JSON, or an nft ruleset text file (read by nft in a "
+        "private network namespace, never loaded on this host).",
+    )(fn)
     return fn
 
 
@@ -45,6 +67,55 @@ def _format_option(choices: list[str]) -> Callable[[click.decorators.FC], click.
         return click.option("-o", "--output", metavar="FILE", help="Write here, not stdout.")(fn)
 
     return add
+
+
+@dataclass(frozen=True)
+class Given:
+    """The ruleset sources on the command line: files, or one of snapshot, netns, live."""
+
+    nft: Optional[str] = None
+    iptables: Optional[str] = None
+    ip6tables: Optional[str] = None
+    snapshot: Optional[str] = None
+    netns: Optional[str] = None
+    live: bool = False
+    include_dirs: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        if self.live:
+            return "this host (live)"
+        if self.netns is not None:
+            return f"namespace {self.netns}"
+        if self.snapshot is not None:
+            return self.snapshot
+        return ", ".join(f for f in (self.nft, self.iptables, self.ip6tables) if f)
+
+    @property
+    def source(self) -> Source:
+        return "live" if self.live else "netns" if self.netns is not None else "snapshot"
+
+
+def _check_sources(given: Given) -> None:
+    """Exactly one kind of source; a one-line usage error otherwise."""
+    kinds = [
+        name
+        for name, present in (
+            ("--nft/--iptables/--ip6tables", bool(given.nft or given.iptables or given.ip6tables)),
+            ("--snapshot", given.snapshot is not None),
+            ("--netns", given.netns is not None),
+            ("--live", given.live),
+        )
+        if present
+    ]
+    if not kinds:
+        raise click.UsageError(
+            "give --nft FILE, --iptables/--ip6tables FILE, --snapshot FILE, --netns NAME or --live"
+        )
+    if len(kinds) > 1:
+        raise click.UsageError(f"{kinds[0]} and {kinds[1]} cannot be combined: give one source")
+    if given.include_dirs and given.nft is None:
+        raise click.UsageError("--include-dir only applies to an nft text file given with --nft")
 
 
 def _netns_snapshot(name: str) -> Snapshot:
@@ -60,60 +131,76 @@ def _netns_snapshot(name: str) -> Snapshot:
     return snapshot_io.from_data(data, f"namespace {name}")
 
 
-def _given_snapshot(
-    nft: Optional[str],
-    iptables: Optional[str],
-    ip6tables: Optional[str],
-    snapshot: Optional[str],
-    netns: Optional[str],
-) -> Optional[Snapshot]:
-    """The snapshot named by --snapshot or --netns; None when ruleset files are given."""
-    if snapshot is not None and netns is not None:
-        raise click.UsageError("--snapshot and --netns cannot be combined")
-    if snapshot is None and netns is None:
-        if not (nft or iptables or ip6tables):
-            raise click.UsageError(
-                "give --nft FILE, --iptables/--ip6tables FILE, --snapshot FILE or --netns NAME"
-            )
+def _live_snapshot() -> Snapshot:
+    """This host's rulesets, read exactly as the audit's collector reads them (never changed)."""
+    import socket
+
+    from v6gap.collect.firewall import collect_firewall
+    from v6gap.collect.host import Host
+    from v6gap.model import Firewall
+
+    part, unavailable = collect_firewall(Host())
+    data = part.get("firewall", {})
+    assert isinstance(data, dict)
+    if data.get("nft_json") is None and not data.get("saves"):
+        why = "; ".join(f"{k}: {v}" for k, v in sorted(unavailable.items()))
+        raise RulesetError(f"no live ruleset could be read ({why})")
+    firewall_part = Firewall(nft_json=data.get("nft_json"), saves=dict(data.get("saves", {})))
+    return lint_snapshot(firewall_part, dict(unavailable), socket.gethostname(), "live")
+
+
+def _given_snapshot(given: Given) -> Optional[Snapshot]:
+    """The snapshot named by --snapshot, --netns or --live; None when ruleset files are given."""
+    _check_sources(given)
+    if given.live:
+        return _live_snapshot()
+    if given.netns is not None:
+        return _netns_snapshot(given.netns)
+    if given.snapshot is None:
         return None
-    if nft or iptables or ip6tables:
-        which = "--snapshot" if snapshot is not None else "--netns"
-        raise click.UsageError(f"{which} cannot be combined with ruleset files")
-    if netns is not None:
-        return _netns_snapshot(netns)
     from v6gap import snapshot_io
 
-    assert snapshot is not None
-    return snapshot_io.load(snapshot)
+    return snapshot_io.load(given.snapshot)
 
 
-def _firewall_dumps(
-    nft: Optional[str], iptables: Optional[str], ip6tables: Optional[str]
-) -> tuple[Optional[str], dict[str, str]]:
+def _nft_file(given: Given, as_json: bool = False) -> Union[str, Ruleset, None]:
+    """The --nft file: its JSON text, or what nft reads from its ruleset text (the ruleset
+    with each rule's line, or with ``as_json`` nft's JSON of it)."""
+    if given.nft is None:
+        return None
+    text = _read_file(given.nft)
+    from v6gap.firewall.nft_text import looks_like_json, read_nft_text, text_to_json
+
+    if looks_like_json(text):
+        return text
+    if as_json:
+        return text_to_json(given.nft, given.include_dirs)
+    return read_nft_text(given.nft, given.include_dirs)
+
+
+def _save_files(given: Given) -> dict[str, str]:
     saves = {}
-    if iptables:
-        saves["iptables-save"] = _read_file(iptables)
-    if ip6tables:
-        saves["ip6tables-save"] = _read_file(ip6tables)
-    nft_text = _read_file(nft) if nft else None
-    if nft_text is not None and not nft_text.lstrip().startswith("{"):
-        raise InputError(f"{nft}: not `nft -j list ruleset` JSON (ruleset text is not read yet)")
-    return nft_text, saves
+    if given.iptables:
+        saves["iptables-save"] = _read_file(given.iptables)
+    if given.ip6tables:
+        saves["ip6tables-save"] = _read_file(given.ip6tables)
+    return saves
 
 
-def _load(
-    nft: Optional[str],
-    iptables: Optional[str],
-    ip6tables: Optional[str],
-    snapshot: Optional[str],
-    netns: Optional[str] = None,
-) -> Ruleset:
+def _load(given: Given) -> Ruleset:
     from v6gap.firewall.sources import read_firewall, read_snapshot
 
-    snap = _given_snapshot(nft, iptables, ip6tables, snapshot, netns)
+    snap = _given_snapshot(given)
     if snap is not None:
         return read_snapshot(snap)
-    return read_firewall(*_firewall_dumps(nft, iptables, ip6tables))
+    return read_firewall(_nft_file(given), _save_files(given))
+
+
+def _given(**options: Any) -> Given:
+    keys = ("nft", "iptables", "ip6tables", "live", "include_dirs")
+    return Given(
+        **{k: options[k] for k in keys}, snapshot=options["snapshot_file"], netns=options["netns"]
+    )
 
 
 @click.group()
@@ -124,20 +211,12 @@ def firewall() -> None:
 @firewall.command()
 @_ruleset_options
 @_format_option(FORMATS)
-def parity(
-    output: Optional[str],
-    fmt: str,
-    nft: Optional[str],
-    iptables: Optional[str],
-    ip6tables: Optional[str],
-    snapshot_file: Optional[str],
-    netns: Optional[str],
-) -> int:
+def parity(output: Optional[str], fmt: str, **sources: Any) -> int:
     """Every port, protocol and ICMP type where new connections from the network get a
     different verdict over IPv4 and over IPv6."""
     from v6gap.firewall.parity import parity as find
 
-    ruleset = _load(nft, iptables, ip6tables, snapshot_file, netns)
+    ruleset = _load(_given(**sources))
     differences = find(ruleset)
     if fmt == "json":
         data = {"differences": [d.to_json() for d in differences], "notes": list(ruleset.notes)}
@@ -186,17 +265,13 @@ def _explanation(decision: Decision) -> dict[str, Any]:
 def explain(
     output: Optional[str],
     fmt: str,
-    nft: Optional[str],
-    iptables: Optional[str],
-    ip6tables: Optional[str],
-    snapshot_file: Optional[str],
-    netns: Optional[str],
     family: str,
     protocol: str,
     dport: Optional[int],
     icmp_type: Optional[str],
     saddr: Optional[str],
     iif: Optional[str],
+    **sources: Any,
 ) -> int:
     """The verdict for a new incoming connection, with the rules that decided it."""
     from v6gap.firewall._names import ICMP_TYPES, ICMPV6_TYPES, number
@@ -208,7 +283,7 @@ def explain(
         type_number = number(icmp_type, ICMPV6_TYPES if fam == "ipv6" else ICMP_TYPES, 255)
         if type_number is None:
             raise click.BadParameter(f"{icmp_type!r}: not an ICMP type", param_hint="--icmp-type")
-    ruleset = _load(nft, iptables, ip6tables, snapshot_file, netns)
+    ruleset = _load(_given(**sources))
     decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif)
     data = _explanation(decision)
     if fmt == "json":
@@ -244,7 +319,9 @@ LINT_ASSUMPTIONS = (
 )
 
 
-def lint_snapshot(firewall_part: Any, unavailable: dict[str, str], hostname: str) -> Snapshot:
+def lint_snapshot(
+    firewall_part: Any, unavailable: dict[str, str], hostname: str, source: Source = "snapshot"
+) -> Snapshot:
     """A snapshot holding only a firewall: what the lint's checks read, and nothing else.
 
     IPv6 forwarding is set on so that FW-12 judges the forward path; no interface or process
@@ -254,7 +331,7 @@ def lint_snapshot(firewall_part: Any, unavailable: dict[str, str], hostname: str
 
     return Snapshot(
         schema=SNAPSHOT_SCHEMA,
-        source="snapshot",
+        source=source,
         hostname=hostname,
         tool_version="",
         collected_at="",
@@ -285,13 +362,9 @@ def lint_snapshot(firewall_part: Any, unavailable: dict[str, str], hostname: str
 def lint(
     output: Optional[str],
     fmt: str,
-    nft: Optional[str],
-    iptables: Optional[str],
-    ip6tables: Optional[str],
-    snapshot_file: Optional[str],
-    netns: Optional[str],
     profile: str,
     fail_on: str,
+    **sources: Any,
 ) -> int:
     """The ruleset's own mistakes: FW-04 to FW-09, FW-11, FW-12 and TUN-04 on any ruleset."""
     from v6gap import __version__
@@ -302,14 +375,17 @@ def lint(
     from v6gap.model import Target as ReportTarget
     from v6gap.report import OutputFormat, render
 
-    snap = _given_snapshot(nft, iptables, ip6tables, snapshot_file, netns)
+    given = _given(**sources)
+    snap = _given_snapshot(given)
+    name = given.label
     if snap is not None:
-        name = f"namespace {netns}" if netns is not None else str(snapshot_file)
-        synthetic = lint_snapshot(snap.firewall, dict(snap.unavailable), name)
+        synthetic = lint_snapshot(snap.firewall, dict(snap.unavailable), name, given.source)
     else:
-        nft_json, saves = _firewall_dumps(nft, iptables, ip6tables)
-        name = ", ".join(f for f in (nft, iptables, ip6tables) if f)
-        synthetic = lint_snapshot(Firewall(nft_json=nft_json, saves=saves), {}, name)
+        # The checks read the snapshot's nft JSON: a text file's lines are not shown here.
+        nft_json = _nft_file(given, as_json=True)
+        assert nft_json is None or isinstance(nft_json, str)
+        firewall_part = Firewall(nft_json=nft_json, saves=_save_files(given))
+        synthetic = lint_snapshot(firewall_part, {}, name, "snapshot")
     chosen = Profile(profile)
     ctx = Context(synthetic, chosen)
     checks = [c for c in all_checks() if c.meta.id in LINT_CHECKS]
@@ -320,9 +396,7 @@ def lint(
     report = Report(
         schema=REPORT_SCHEMA,
         tool=Tool(name="v6gap", version=__version__),
-        target=ReportTarget(
-            hostname=name, source="netns" if netns else "snapshot", profile=chosen.value
-        ),
+        target=ReportTarget(hostname=name, source=synthetic.source, profile=chosen.value),
         summary=summary,
         findings=findings,
         suggestions=(),

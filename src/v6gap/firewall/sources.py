@@ -9,7 +9,7 @@ kernel runs as well, so they are added.
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Union
 
 from v6gap.errors import RulesetError
 from v6gap.firewall.iptables import read_save
@@ -38,9 +38,16 @@ def _same_table(json_table: Table, save_table: Table, save_text: str) -> bool:
     return names == {c.name for c in save_table.chains}
 
 
-def read_firewall(nft_json: Optional[str], saves: Mapping[str, str]) -> Ruleset:
-    """Every table the dumps show, each read once from its most faithful source."""
-    ruleset = read_nft(nft_json) if nft_json is not None else Ruleset()
+def read_firewall(nft_json: Union[str, Ruleset, None], saves: Mapping[str, str]) -> Ruleset:
+    """Every table the dumps show, each read once from its most faithful source.
+
+    ``nft_json`` is ``nft -j list ruleset`` text, or its ruleset already read (from an nft
+    ruleset text file, whose rules carry their lines).
+    """
+    if isinstance(nft_json, Ruleset):
+        ruleset = nft_json
+    else:
+        ruleset = read_nft(nft_json) if nft_json is not None else Ruleset()
     by_key = {(t.family, t.name): t for t in ruleset.tables}
     added: list[Table] = []
     notes = list(ruleset.notes)

@@ -69,9 +69,17 @@ def test_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: object) -> None
         firewall.main(args=["parity"], standalone_mode=False)
     with pytest.raises(InputError, match="cannot read"):
         firewall.main(args=["parity", "--nft", "/nonexistent"], standalone_mode=False)
-    with pytest.raises(InputError, match="not `nft -j list ruleset` JSON"):
+    with pytest.raises(RulesetError, match=r"README\.md:\d+: Error: syntax error"):
+        firewall.main(args=["parity", "--nft", str(FIXTURES / "README.md")], standalone_mode=False)
+    with pytest.raises(click.UsageError, match="--include-dir only applies"):
         firewall.main(
-            args=["parity", "--nft", str(FIXTURES / "sources" / "ip-only-drop.nft")],
+            args=[
+                "parity",
+                "--iptables",
+                str(SSH_ONLY / "iptables-save.txt"),
+                "--include-dir",
+                "/",
+            ],
             standalone_mode=False,
         )
     with pytest.raises(RulesetError):
@@ -119,7 +127,8 @@ def test_lint_seed_finds_the_dead_echo_limit_and_the_unentered_chain(
 
 
 def test_lint_iptables_and_formats(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["--iptables", str(SSH_ONLY / "iptables-save.txt")]
+    # FW-12 (high) fails: lint assumes forwarding on and nothing filters IPv6 forwarding.
+    args = ["--iptables", str(SSH_ONLY / "iptables-save.txt"), "--fail-on", "critical"]
     sarif = json.loads(lint(capsys, *args, "--format", "sarif"))
     assert sarif["runs"][0]["tool"]["driver"]["name"] == "v6gap"
     junit = lint(capsys, *args, "--format", "junit")
@@ -174,3 +183,76 @@ def test_netns_errors(capsys: pytest.CaptureFixture[str]) -> None:
         )
     with pytest.raises(click.UsageError, match="--netns NAME"):
         firewall.main(args=["lint"], standalone_mode=False)
+
+
+# --------------------------------------------------------------------------- nft text and --live
+
+
+def test_nft_text_file_is_read_like_its_json(capsys: pytest.CaptureFixture[str]) -> None:
+    text = str(FIXTURES / "sources" / "seed-option2-with-ra-guard.nft")
+    parity_of_text = json.loads(run(capsys, "parity", "--nft", text, "--format", "json"))
+    parity_of_json = json.loads(
+        run(capsys, "parity", "--nft", str(SEED / "nft.json"), "--format", "json")
+    )
+    assert [
+        (d["proto"], d.get("from_port"), d.get("from_type"), d["ipv6"])
+        for d in parity_of_text["differences"]
+    ] == [
+        (d["proto"], d.get("from_port"), d.get("from_type"), d["ipv6"])
+        for d in parity_of_json["differences"]
+    ]
+    out = run(
+        capsys, "explain", "--nft", text, "--family", "4", "--proto", "tcp", "--dport", "8080"
+    )
+    assert out.splitlines() == [
+        "verdict: drop",
+        f"  {text}: line 81: inet filter chain input handle 23 → drop",
+    ]
+    data = json.loads(lint(capsys, "--nft", text, "--format", "json"))
+    assert {f["id"]: f["status"] for f in data["findings"]}["V6G-FW-08"] == "fail"
+
+
+def test_live_reads_this_hosts_ruleset_as_the_collector_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def fake_collect(host: object) -> tuple[dict[str, Any], dict[str, str]]:
+        seen.append(type(host).__name__)
+        saves = {"iptables-save": (SSH_ONLY / "iptables-save.txt").read_text()}
+        return {"firewall": {"saves": saves}}, {"nft": "nft: permission denied (run as root)"}
+
+    monkeypatch.setattr("v6gap.collect.firewall.collect_firewall", fake_collect)
+    data = json.loads(run(capsys, "parity", "--live", "--format", "json"))
+    assert data["differences"][0]["from_port"] == 0
+    assert any("nft not read (nft: permission denied" in n for n in data["notes"])
+    report = json.loads(lint(capsys, "--live", "--format", "json"))
+    assert report["target"]["source"] == "live"
+    assert seen == ["Host", "Host"]
+
+
+def test_live_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(
+        click.UsageError, match="--nft/--iptables/--ip6tables and --live cannot be combined"
+    ):
+        firewall.main(
+            args=["parity", "--live", "--nft", str(SEED / "nft.json")], standalone_mode=False
+        )
+    with pytest.raises(click.UsageError, match="--netns and --live cannot be combined"):
+        firewall.main(
+            args=["explain", "--live", "--netns", "v6g-x", "--family", "4", "--proto", "tcp"],
+            standalone_mode=False,
+        )
+
+    def nothing(host: object) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"firewall": {"saves": {}}}, {
+            "nft": "nft not installed",
+            "iptables-save": "iptables-save not installed",
+        }
+
+    monkeypatch.setattr("v6gap.collect.firewall.collect_firewall", nothing)
+    with pytest.raises(
+        RulesetError,
+        match=r"no live ruleset could be read \(iptables-save: iptables-save not installed; nft:",
+    ):
+        firewall.main(args=["lint", "--live"], standalone_mode=False)
