@@ -11,16 +11,22 @@ import pytest
 from v6gap import __version__
 from v6gap.checks.registry import all_checks
 from v6gap.checks.run import run_checks
+from v6gap.cli.firewall import LINT_CHECKS, lint_snapshot
 from v6gap.collect.snapshot import collect_netns
+from v6gap.firewall.parity import explain
+from v6gap.firewall.sources import read_snapshot
 from v6gap.harden.init import policy_from_snapshot
-from v6gap.harden.policy import Policy, load_policy, parse_policy
-from v6gap.harden.render import render_nftables
+from v6gap.harden.policy import Policy, Service, load_policy, parse_policy
+from v6gap.harden.preflight import Session, preflight
+from v6gap.harden.render import render, render_nftables
 from v6gap.lab import scenarios
 from v6gap.lab.build import Lab
 from v6gap.model import Profile, Status
 from v6gap.snapshot_io import from_data
 
 pytestmark = pytest.mark.lab
+
+SEG2_V6, SEG2_V4 = str(scenarios.SEG2.ipv6), str(scenarios.SEG2.ipv4)
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "v6gap.example.yaml"
 RULESET_CHECKS = (
@@ -41,6 +47,11 @@ POLICIES = {
         "output: {policy: drop, allow: [{port: 53, proto: udp}]}\n"
     ),
     "quiet": "echo: {ipv4_per_second: 0, ipv6_per_second: 1}\ntunnels_used: true\n",
+    "k8s-node-pods": (
+        "profile: k8s-node\noutput: {policy: drop}\nforward:\n"
+        "  pod_prefixes: [10.244.0.0/16, 'fd00:10:244::/56']\n"
+        "  allow: [{destinations: ['2001:db8:5::/48'], proto: tcp, port: 443}]\n"
+    ),
 }
 
 
@@ -72,6 +83,15 @@ def test_rendered_ruleset_passes_nft_and_own_checks(lab_factory: Any, name: str)
         assert any(e.startswith("icmpv6 134 router advertisement") for e in fw04.evidence)
     listed = lab.exec("server", ["nft", "list", "tables"], check=True).stdout
     assert listed.count("table inet v6gap") == 1
+    # v6gap's own lint (FW-12 judged as if forwarding were on) finds nothing either.
+    linted = run_checks(
+        lint_snapshot(snap.firewall, dict(snap.unavailable), "lab"),
+        policy.profile,
+        checks=[c for c in all_checks() if c.meta.id in LINT_CHECKS],
+    )
+    lint_failed = [(f.id, f.reason) for f in linted.findings if f.status is Status.FAIL]
+    assert not lint_failed, lint_failed
+    assert {f.id: f.status for f in linted.findings}["V6G-FW-12"] is Status.PASS
 
 
 def test_rendered_ruleset_lets_services_and_echo_through(lab_factory: Any) -> None:
@@ -104,3 +124,44 @@ def test_init_from_a_lab_host_keeps_its_listeners(lab_factory: Any, tmp_path: Pa
     text = render_nftables(from_cli)
     for proto, port in kept:
         assert f"{proto} dport {port} accept" in text
+
+
+def test_router_forwards_only_what_the_policy_allows(lab_factory: Any) -> None:
+    """routed: the router's rendered forward chain passes replies and forward.allow; a port it
+    does not name is dropped in both families, where it passed before."""
+    lab = lab_factory(scenarios.routed())
+    for port in (443, 8443):
+        lab.start_listener("server", "tcp", "::", port, v6only=False, name=f"lab-{port}")
+    targets = [lab.addr("server", family) for family in (4, 6)]
+    for address in targets:  # the control: before hardening the router forwards everything
+        assert lab.connect("client", "tcp", address, 8443).open, address
+    policy = parse_policy(
+        "profile: router\nforward:\n  allow:\n"
+        f"    - {{destinations: ['{SEG2_V6}', {SEG2_V4}], proto: tcp, port: 443}}\n"
+    )
+    load_rendered(lab, "router", policy)
+    for address in targets:
+        assert lab.connect("client", "tcp", address, 443).open, address
+        assert not lab.connect("client", "tcp", address, 8443).open, address
+
+
+@pytest.mark.parametrize(
+    ("client_host", "sources", "refused"),
+    [("client", (), False), ("client", ("2001:db8:ff::/48",), True)],
+)
+def test_preflight_session_verdict_agrees_with_the_engine(
+    lab_factory: Any, client_host: str, sources: tuple[str, ...], refused: bool
+) -> None:
+    """The SSH refusal judges the policy's services; the engine, judging the rendered ruleset
+    as loaded and read back, must agree (a reconnect from the session's client)."""
+    lab = lab_factory(scenarios.pair())
+    policy = Policy(services=(Service(port=22, sources=sources),))
+    load_rendered(lab, "server", policy)
+    client = lab.addr(client_host, 6)
+    session = Session(client, 40000, lab.addr("server", 6), 22)
+    snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
+    refusals = preflight(policy, snap, render(policy, snap), session)
+    assert ("ssh-session-dropped" in {r.code for r in refusals}) is refused, refusals
+    ruleset = read_snapshot(snap)
+    verdict = explain(ruleset, "ipv6", 6, dport=22, saddr=client).verdict
+    assert verdict == ("drop" if refused else "accept"), verdict

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import make_snapshot
 from v6gap.harden.policy import parse_policy
 from v6gap.harden.render import (
@@ -24,9 +26,14 @@ routers: [fe80::1]
 """
 
 
+def chain_rules(text: str, name: str = "input") -> list[str]:
+    chain = text.split(f"chain {name} {{", 1)[1].split("}\n", 1)[0]
+    lines = [line.strip() for line in chain.splitlines()]
+    return [line for line in lines if line and not line.startswith("type filter hook")]
+
+
 def input_rules(text: str) -> list[str]:
-    chain = text.split("chain input {", 1)[1].split("}\n", 1)[0]
-    return [line.strip() for line in chain.splitlines() if line.strip()]
+    return chain_rules(text, "input")
 
 
 def test_three_files_in_a_stable_order() -> None:
@@ -79,10 +86,46 @@ def test_ruleset_avoids_the_seed_flaws() -> None:
     assert "tcp dport 22 accept" in rules
 
 
-def test_forward_policy_follows_the_profile() -> None:
-    assert "hook forward priority filter; policy drop;" in render_nftables(parse_policy(""))
-    k8s = render_nftables(parse_policy("profile: k8s-node"))
-    assert "hook forward priority filter; policy accept;" in k8s
+@pytest.mark.parametrize("profile", ["server", "slaac-host", "router", "k8s-node"])
+def test_forward_chain_defaults_to_deny_for_every_profile(profile: str) -> None:
+    text = render_nftables(parse_policy(f"profile: {profile}"))
+    assert "hook forward priority filter; policy drop;" in text
+    rules = chain_rules(text, "forward")
+    assert not any(r == "accept" or r.startswith("meta l4proto ipv6-icmp accept") for r in rules)
+    if profile in ("router", "k8s-node"):
+        # Replies, and the ICMP errors about them (packet-too-big) as related; nothing else
+        # unless the policy names it.
+        assert rules[:2] == ["ct state invalid drop", "ct state established,related accept"]
+        assert not any("icmp" in r for r in rules)
+    else:
+        assert rules == [r for r in rules if r.startswith("limit rate")]  # only the log
+
+
+def test_forward_allowances_and_pod_prefixes() -> None:
+    text = render_nftables(
+        parse_policy(
+            "profile: k8s-node\nforward:\n"
+            "  pod_prefixes: [10.244.0.0/16, 'fd00:10:244::/56']\n"
+            "  allow:\n"
+            "    - {destinations: ['2001:db8:5::/48', 192.0.2.0/24], proto: tcp, port: 443}\n"
+            "    - {sources: ['2001:db8:7::/48'], proto: udp, name: lan}\n"
+            "    - {proto: tcp, port: 22}\n"
+        )
+    )
+    rules = chain_rules(text, "forward")
+    for rule in (
+        'ip saddr 10.244.0.0/16 accept comment "pods"',
+        'ip6 daddr fd00:10:244::/56 accept comment "pods"',
+        "ip daddr 192.0.2.0/24 tcp dport 443 accept",
+        "ip6 daddr 2001:db8:5::/48 tcp dport 443 accept",
+        'ip6 saddr 2001:db8:7::/48 meta l4proto udp accept comment "lan"',
+        "tcp dport 22 accept",
+    ):
+        assert rule in rules, rules
+    assert not any(r.startswith("ip saddr") and "udp" in r for r in rules)  # IPv6-only entry
+    assert rules[-1].startswith("limit rate")  # then the policy drop
+    router = render_nftables(parse_policy("profile: router\nforward: {pod_prefixes: []}"))
+    assert "pods" not in router
 
 
 def test_unset_routers_come_from_the_snapshot() -> None:
@@ -105,3 +148,19 @@ def test_output_drop_keeps_essentials_and_allowed() -> None:
     assert "hook output priority filter; policy drop;" in text
     assert "ip6 daddr 2001:db8::53/128 udp dport 53 accept" in text
     assert 'oif "lo" accept' in text
+    rules = chain_rules(text, "output")
+    # Only the ICMP a host must send (RFC 4890 4.4), never all of it.
+    assert "meta l4proto ipv6-icmp accept" not in rules
+    assert "meta l4proto icmp accept" not in rules
+    assert "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept" in rules
+    assert any("mld2-listener-report" in r for r in rules)
+    assert any("packet-too-big" in r for r in rules)
+    assert not any("redirect" in r for r in rules)
+    slaac = chain_rules(
+        render_nftables(parse_policy("profile: slaac-host\noutput: {policy: drop}")), "output"
+    )
+    assert any("nd-router-solicit" in r for r in slaac)
+    router = chain_rules(
+        render_nftables(parse_policy("profile: router\noutput: {policy: drop}")), "output"
+    )
+    assert any("nd-router-advert" in r for r in router)
