@@ -15,10 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from v6gap.cli.probe import probe as probe_command
+from v6gap.errors import InputError
 from v6gap.lab import scenarios
 from v6gap.lab.build import Lab
 from v6gap.lab.pytest_plugin import LabFactory
 from v6gap.lab.scenario import Firewall, Listener
+from v6gap.lab.scenarios import SEG1
 from v6gap.probe.engine import ProbeOptions
 from v6gap.probe.model import Observation, ProbeRun
 from v6gap.probe.parity import build_rows
@@ -340,3 +342,66 @@ def test_top_1000_ranks_by_nmap_services_or_says_built_in(lab_factory: LabFactor
     assert "tcp/443" in out and "tcp/8080" in out  # both IPv6 wider, both in any top 1000
     print(f"--top 1000 on two addresses: {elapsed:.1f}s")
     assert elapsed < 30
+
+
+# The server lets TCP 22 in only from the client's second pair of addresses (host 5).
+ALLOW_HOST5 = """\
+table inet v6gap_probe {
+	chain input {
+		type filter hook input priority filter; policy drop;
+		iif "lo" accept
+		ct state established,related accept
+		meta l4proto { icmp, ipv6-icmp } accept
+		ip saddr 192.0.2.5 tcp dport 22 accept
+		ip6 saddr 2001:db8:1::5 tcp dport 22 accept
+	}
+}
+"""
+
+
+@pytest.mark.lab
+def test_self_from_a_given_source_address(lab_factory: LabFactory) -> None:
+    """``--source`` binds every probe (and ping) to that address: the server's allow-list by
+    source shows 22 open from host 5 and filtered from host 1, in both families."""
+    client = SEG1.addresses("eth0", 1) + SEG1.addresses("eth0", 5)
+    scenario = (
+        scenarios.pair("client", "server")
+        .with_host("client", addresses=client)
+        .with_host(
+            "server",
+            listeners=(Listener("tcp", "::", 22, v6only=False),),
+            firewall=Firewall(nft=ALLOW_HOST5),
+        )
+    )
+    lab = lab_factory(scenario)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    assert "192.0.2.5" in ALLOW_HOST5 and SEG1.v4(5).startswith("192.0.2.5/")
+    states = {}
+    for host in (5, 1):
+        sources = [SEG1.v4(host).split("/")[0], SEG1.v6(host).split("/")[0]]
+        code, out = invoke(
+            "--self", "--self-netns", lab.ns("server"), "--from-netns", lab.ns("client"),
+            "--source", sources[0], "--source", sources[1], "--ports", "22", "--format", "json",
+        )  # fmt: skip
+        assert code == 0, out
+        doc = json.loads(out)
+        assert doc["targets"] == {"ipv4": [v4], "ipv6": [v6]}
+        states[host] = doc["results"][0]["states"]
+        assert all(e["answered"] for e in doc["icmp"]["echo"].values())  # ping -I, both
+    assert states[5] == {v4: "open", v6: "open"}
+    assert states[1] == {v4: "filtered", v6: "filtered"}
+
+    _, text = invoke(
+        v6, "--from-netns", lab.ns("client"), "--source", "2001:db8:1::5", "--ports", "22"
+    )
+    assert text.startswith(f"probed {v6} from namespace {lab.ns('client')} (source 2001:db8:1::5)")
+    result = CliRunner().invoke(
+        probe_command,
+        [v4, "--from-netns", lab.ns("client"), "--source", "192.0.2.9", "--ports", "22"],
+        standalone_mode=False,
+    )
+    assert isinstance(result.exception, InputError)
+    assert str(result.exception) == (
+        "--source 192.0.2.9: cannot send from it here (Cannot assign requested address): not "
+        f"an address of the probing host (in namespace {lab.ns('client')})"
+    )

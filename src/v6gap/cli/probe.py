@@ -40,7 +40,10 @@ def _self_targets(self_netns: Optional[str]) -> Targets:
     "--self",
     "self_",
     is_flag=True,
-    help="Probe every global address of this host (or of --self-netns); needs --from-netns.",
+    help=(
+        "Probe every global address of this host (or of --self-netns); sent from --from-netns "
+        "or from --source."
+    ),
 )
 @click.option(
     "--self-netns",
@@ -61,6 +64,17 @@ def _self_targets(self_netns: Optional[str]) -> Targets:
     "--from-netns",
     metavar="NAME",
     help="Probe from inside this network namespace (a lab host); this process sends nothing.",
+)
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="ADDR",
+    help=(
+        "Send from this address (repeat for the other family): the probing host's own address. "
+        "Without --from-netns, --self probes reach this host's addresses through its loopback "
+        "interface, where rules on iif lo apply."
+    ),
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("-o", "--output", metavar="FILE", help="Write the report here instead of stdout.")
@@ -92,6 +106,7 @@ def probe(
     udp_spec: Optional[str],
     no_icmp: bool,
     from_netns: Optional[str],
+    sources: Tuple[str, ...],
     fmt: str,
     output: Optional[str],
     fail_on_mismatch: bool,
@@ -112,20 +127,21 @@ def probe(
     from v6gap.probe.engine import ProbeOptions
     from v6gap.probe.run import check_netns, probe_from_netns
     from v6gap.probe.run import probe as probe_here
-    from v6gap.probe.targets import Targets, merge_targets, resolve_targets
+    from v6gap.probe.targets import Targets, merge_targets, parse_sources, resolve_targets
     from v6gap.probe.text import render_text
 
     if sum(x is not None and x is not False for x in (port_spec, top, all_ports)) > 1:
         raise click.UsageError("choose one of --ports, --top and --all")
     if self_netns and not self_:
         raise click.UsageError("--self-netns only goes with --self")
-    if self_ and not from_netns:
+    if self_ and not from_netns and not sources:
         raise click.UsageError(
-            "--self needs --from-netns NAME: the probe of this host's own addresses is sent from "
-            "a lab namespace, never from this one"
+            "--self needs --from-netns NAME or --source ADDR: where the probe of this host's own "
+            "addresses is sent from"
         )
     if not targets and not self_:
         raise click.UsageError("name at least one TARGET, or --self")
+    source_addresses = parse_sources(sources)
     ports_note = ""
     if all_ports:
         tcp = ports.ALL_PORTS
@@ -145,8 +161,10 @@ def probe(
         check_netns(from_netns)  # before anything is collected or sent
     if self_:
         resolved = merge_targets(_self_targets(self_netns), resolved)
-    options = ProbeOptions(concurrency, rate, retries, timeout)
+    options = ProbeOptions(concurrency, rate, retries, timeout, sources=source_addresses)
     origin = f"namespace {from_netns}" if from_netns else "this host"
+    if source_addresses:
+        origin += f" (source {', '.join(source_addresses)})"
     progress = sys.stderr.isatty()
     if from_netns:
         run = probe_from_netns(from_netns, resolved, tcp, udp, options, not no_icmp, progress)
@@ -170,7 +188,7 @@ def probe(
         text = render(report, OutputFormat(fmt))
         text = text if text.endswith("\n") else text + "\n"
     else:
-        text = render_text(run, rows, checks, ports_note)
+        text = render_text(run, rows, checks, ports_note, origin)
     write_output(text, output)
     failed = (fail_on_mismatch and parity.ipv6_wider(rows)) or any(not c.passed for c in checks)
     return 1 if failed else 0

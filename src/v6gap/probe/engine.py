@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
+from v6gap.errors import InputError
 from v6gap.probe.model import Observation, Proto, Reason, State
 from v6gap.probe.timing import RateLimiter, RttEstimator
 
@@ -69,6 +70,9 @@ class ProbeOptions:
     retries: int = DEFAULT_RETRIES
     initial_timeout: float = 1.0
     min_timeout: float = 0.1
+    # Source addresses to bind, at most one per family; a family without one lets the kernel
+    # choose. Checked with ``check_sources`` in the probing namespace before anything is sent.
+    sources: Tuple[str, ...] = ()
 
 
 Job = Tuple[str, Proto, int]
@@ -78,6 +82,20 @@ def sockaddr_of(address: str) -> Tuple[int, Any]:
     """(family, sockaddr) of a numeric address, scope ids (``fe80::1%eth0``) included."""
     info = socket.getaddrinfo(address, 0, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
     return int(info[0][0]), info[0][4]
+
+
+def check_sources(sources: Sequence[str]) -> None:
+    """``InputError`` naming the first source address this namespace cannot send from."""
+    for source in sources:
+        fam, sa = sockaddr_of(source)
+        with socket.socket(fam, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(sa)
+            except OSError as exc:
+                raise InputError(
+                    f"--source {source}: cannot send from it here ({exc.strerror}): not an "
+                    "address of the probing host"
+                ) from None
 
 
 class Prober:
@@ -94,6 +112,7 @@ class Prober:
         self.estimators = estimators
         self.rate = RateLimiter(options.rate)
         self._sockaddrs: Dict[str, Tuple[int, Any]] = {}
+        self._bind: Dict[int, Any] = dict(map(sockaddr_of, options.sources))
 
     def _target(self, address: str, port: int) -> Tuple[int, Any]:
         if address not in self._sockaddrs:
@@ -115,6 +134,8 @@ class Prober:
         kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
         sock = socket.socket(fam, kind)
         try:
+            if fam in self._bind:
+                sock.bind(self._bind[fam])
             sock.setblocking(False)
             if fam == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, _IPV6_RECVERR, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from typing import Dict, Sequence
+from typing import Dict, Optional, Sequence
 
 from v6gap.probe.model import Echo
 
@@ -29,11 +29,12 @@ def parse_ping(output: str) -> Echo:
     return Echo(True, float(rtt.group(1)) if rtt else None)
 
 
-async def echo_one(address: str, timeout: float = 1.0) -> Echo:
+async def echo_one(address: str, timeout: float = 1.0, source: Optional[str] = None) -> Echo:
     binary = shutil.which("ping")
     if binary is None:
         return Echo(False, error="ping not found (package iputils-ping)")
-    argv = [binary, "-n", "-q", "-c", str(ECHO_COUNT), "-i", "0.2", "-W", f"{timeout:g}", address]
+    argv = [binary, "-n", "-q", "-c", str(ECHO_COUNT), "-i", "0.2", "-W", f"{timeout:g}"]
+    argv += ["-I", source, address] if source else [address]
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
@@ -45,7 +46,13 @@ async def echo_one(address: str, timeout: float = 1.0) -> Echo:
     return echo
 
 
-async def echo_all(addresses: Sequence[str]) -> Dict[str, Echo]:
-    """Echo every address at once."""
-    results = await asyncio.gather(*(echo_one(a) for a in addresses))
+def source_for(address: str, sources: Sequence[str]) -> Optional[str]:
+    """The source address of ``address``'s family among ``sources``, if one was given."""
+    v6 = ":" in address
+    return next((s for s in sources if (":" in s) == v6), None)
+
+
+async def echo_all(addresses: Sequence[str], sources: Sequence[str] = ()) -> Dict[str, Echo]:
+    """Echo every address at once (from the given source address of its family, if any)."""
+    results = await asyncio.gather(*(echo_one(a, source=source_for(a, sources)) for a in addresses))
     return dict(zip(addresses, results))

@@ -9,8 +9,8 @@ import time
 from dataclasses import replace
 from typing import Dict, List, Optional, Sequence
 
-from v6gap.errors import CollectError
-from v6gap.probe.engine import Job, ProbeOptions, Prober
+from v6gap.errors import CollectError, InputError
+from v6gap.probe.engine import Job, ProbeOptions, Prober, check_sources
 from v6gap.probe.icmp import echo_all
 from v6gap.probe.model import ProbeRun
 from v6gap.probe.progress import Progress
@@ -31,7 +31,7 @@ async def probe_async(
     """Echo every address first (its RTT seeds the timeouts), then every port on every address."""
     opts = options or ProbeOptions()
     started = time.monotonic()
-    echo = await echo_all(targets.addresses) if icmp else {}
+    echo = await echo_all(targets.addresses, opts.sources) if icmp else {}
     estimators: Dict[str, RttEstimator] = {}
     for address, result in echo.items():
         if result.answered and result.rtt_ms is not None:
@@ -62,6 +62,7 @@ def probe(
 ) -> ProbeRun:
     """Probe from this process's network namespace; then, for every address that answered
     nothing at all, read this namespace's neighbour table to tell broken from filtered."""
+    check_sources(options.sources if options else ())
     run = asyncio.run(probe_async(targets, tcp_ports, udp_ports, options, icmp, progress))
     if diagnose:
         from v6gap.probe.diagnose import diagnose_run
@@ -104,6 +105,9 @@ def probe_from_netns(
             enter(name)
             run = probe(targets, tcp_ports, udp_ports, options, icmp, progress)
             payload = json.dumps({"ok": run.to_data()}).encode()
+        except InputError as exc:  # the user's input, as the parent would have said it
+            payload = json.dumps({"error": str(exc), "input": True}).encode()
+            code = 1
         except BaseException as exc:  # report anything to the parent, never unwind into it
             payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
             code = 1
@@ -117,6 +121,8 @@ def probe_from_netns(
     finally:
         os.waitpid(pid, 0)
     result = json.loads(data or b'{"error": "probe child exited without output"}')
+    if "error" in result and result.get("input"):
+        raise InputError(f"{result['error']} (in namespace {name})")
     if "error" in result:
         raise CollectError(f"--from-netns {name}: {result['error']}")
     return ProbeRun.from_data(result["ok"])

@@ -111,6 +111,23 @@ def self_targets(snapshot: Snapshot) -> Targets:
     return Targets(tuple(v4), tuple(v6))
 
 
+def parse_sources(values: Iterable[str]) -> Tuple[str, ...]:
+    """``--source`` values: one literal address per family (``fe80::1%eth0`` keeps its scope)."""
+    seen: dict[int, str] = {}
+    for text in values:
+        addr = _literal(text)
+        if addr is None:
+            raise InputError(f"--source {text!r}: not an IP address")
+        if addr.is_multicast or addr.is_unspecified:
+            raise InputError(f"--source {text!r}: multicast and unspecified addresses cannot send")
+        if addr.version in seen:
+            raise InputError(
+                f"--source {text!r}: IPv{addr.version} source already given ({seen[addr.version]})"
+            )
+        seen[addr.version] = text
+    return tuple(seen.values())
+
+
 def merge_targets(*groups: Targets) -> Targets:
     """The union of target groups, first occurrence kept."""
     v4 = dict.fromkeys(a for g in groups for a in g.ipv4)

@@ -23,10 +23,12 @@ def render_text(
     rows: Sequence[Row],
     checks: Sequence[Expectation] = (),
     ports_note: str = "",
+    origin: str = "",
 ) -> str:
     addresses = list(run.targets.addresses)
+    sent = f" from {origin}" if origin else ""
     lines: List[str] = [
-        f"probed {', '.join(addresses)}: {len(rows)} port(s) in {run.elapsed_s:.1f}s",
+        f"probed {', '.join(addresses)}{sent}: {len(rows)} port(s) in {run.elapsed_s:.1f}s",
     ]
     if ports_note:
         lines.append(ports_note)

@@ -15,6 +15,7 @@ from v6gap.cli.probe import probe
 from v6gap.errors import CollectError, InputError
 from v6gap.model import SNAPSHOT_SCHEMA, Address, Interface, Snapshot
 from v6gap.probe.engine import Job, Outcome, ProbeOptions, Prober, classify_errno
+from v6gap.probe.icmp import source_for
 from v6gap.probe.ports import (
     BUILTIN_SOURCE,
     TOP_TCP_PORTS,
@@ -23,7 +24,7 @@ from v6gap.probe.ports import (
     top_ports,
 )
 from v6gap.probe.progress import Progress
-from v6gap.probe.targets import Targets, merge_targets, self_targets
+from v6gap.probe.targets import Targets, merge_targets, parse_sources, self_targets
 
 SERVICES = """\
 # Fields in this file are: Service name, portnum/protocol, open-frequency, optional comments
@@ -130,7 +131,20 @@ def invoke(argv: List[str]) -> BaseException:
     ("argv", "kind", "words"),
     [
         (["--self"], click.UsageError, "--self needs --from-netns"),
-        (["--self", "--ports", "22"], click.UsageError, "never from this one"),
+        (["--self", "--ports", "22"], click.UsageError, "or --source ADDR"),
+        (["--self", "--source", "gw.example"], InputError, "not an IP address"),
+        (
+            ["2001:db8::1", "--source", "2001:db8::2", "--source", "2001:db8::3"],
+            InputError,
+            "IPv6 source already given (2001:db8::2)",
+        ),
+        (["2001:db8::1", "--source", "ff02::1"], InputError, "cannot send"),
+        # not an address of this host: refused by bind() before any packet leaves
+        (
+            ["2001:db8::1", "--source", "2001:db8:ffff::99", "--ports", "22", "--no-icmp"],
+            InputError,
+            "--source 2001:db8:ffff::99: cannot send from it here",
+        ),
         (["--self-netns", "v6g-x-0", "2001:db8::1"], click.UsageError, "only goes with --self"),
         (["--self", "--from-netns", "v6g-nope-0"], CollectError, "no such network namespace"),
     ],
@@ -140,3 +154,9 @@ def test_self_refusals_are_one_line_and_send_nothing(
 ) -> None:
     exc = invoke(argv)
     assert isinstance(exc, kind) and words in str(exc) and "\n" not in str(exc)
+
+
+def test_sources_are_one_per_family_and_echo_uses_its_own() -> None:
+    assert parse_sources(["192.0.2.66", "fe80::1%eth0"]) == ("192.0.2.66", "fe80::1%eth0")
+    assert source_for("2001:db8::10", ("192.0.2.66", "2001:db8::66")) == "2001:db8::66"
+    assert source_for("192.0.2.10", ("2001:db8::66",)) is None
