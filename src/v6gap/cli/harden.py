@@ -10,12 +10,28 @@ import click
 from v6gap.cli.output import write_output
 
 if TYPE_CHECKING:
-    from v6gap.model import Snapshot
+    from v6gap.model import Profile, Snapshot
 
 
 @click.group()
 def harden() -> None:
-    """Harden from a policy: sysctl.d, modprobe.d and nftables (init and plan; nothing applied)."""
+    """Harden from a policy: sysctl.d, modprobe.d and nftables, rolled back unless confirmed."""
+
+
+def _require_dir(root: str) -> None:
+    import os
+
+    from v6gap.errors import InputError
+
+    if not os.path.isdir(root):
+        raise InputError(f"--root {root}: no such directory")
+
+
+def _say(line: str) -> None:
+    click.echo(line)
+
+
+_ROOT_HELP = "Files (and the backups) under this directory instead of /."
 
 
 def _init_snapshot(netns: Optional[str], root: Optional[str], snapshot: Optional[str]) -> Snapshot:
@@ -73,15 +89,13 @@ def plan(policy_file: str, root: str, fmt: str, output: Optional[str]) -> int:
     """Render the files the policy sets and show a unified diff against what is there."""
     import os
 
-    from v6gap.errors import InputError
     from v6gap.harden.plan import plan as make_plan
     from v6gap.harden.plan import unified_diff
     from v6gap.harden.policy import load_policy
     from v6gap.harden.render import render
 
     policy = load_policy(policy_file)
-    if not os.path.isdir(root):
-        raise InputError(f"--root {root}: no such directory")
+    _require_dir(root)
     planned = make_plan(render(policy), root)
     if fmt == "json":
         data = {
@@ -95,4 +109,103 @@ def plan(policy_file: str, root: str, fmt: str, output: Optional[str]) -> int:
     diff = unified_diff(planned)
     summary = "".join(f"# {f.action}: {f.path}\n" for f in planned)
     write_output(summary + diff, output)
+    return 0
+
+
+@harden.command()
+@click.option("--policy", "policy_file", metavar="FILE", required=True, help="The v6gap.yaml.")
+@click.option("--root", metavar="DIR", default="/", show_default=True, help=_ROOT_HELP)
+@click.option("--offline", is_flag=True, help="Write the files only: no sysctls, ruleset, timer.")
+@click.option(
+    "--confirm-timeout",
+    metavar="S",
+    type=click.FloatRange(1, 86400),
+    default=60,
+    show_default=True,
+    help="Roll back after S seconds unless `v6gap harden confirm` ran.",
+)
+@click.option(
+    "--override", "overrides", metavar="CODE", multiple=True, help="Accept this preflight refusal."
+)
+def apply(
+    policy_file: str, root: str, offline: bool, confirm_timeout: float, overrides: tuple[str, ...]
+) -> int:
+    """Back up, write the files, set the sysctls, load the ruleset; then audit.
+
+    The new state goes live with a rollback timer that survives this terminal: without
+    `v6gap harden confirm` in time, the previous files, sysctls and ruleset come back.
+    """
+    import os
+
+    from v6gap.errors import InputError
+    from v6gap.harden.apply import apply as apply_policy
+    from v6gap.harden.apply import in_initial_netns
+    from v6gap.harden.backup import HardenError
+    from v6gap.harden.plan import plan as make_plan
+    from v6gap.harden.policy import load_policy
+    from v6gap.harden.preflight import parse_ssh_connection, preflight
+    from v6gap.harden.render import SYSCTL_PATH, render
+    from v6gap.harden.verify import collect_target, covered_checks
+
+    policy = load_policy(policy_file)
+    _require_dir(root)
+    if not offline and os.path.abspath(root) != "/" and in_initial_netns():
+        # Files into a directory but the live state of this very host: almost surely a mistake.
+        raise InputError(
+            f"--root {root} with the runtime part would change this host's own network "
+            "namespace: add --offline, or run it inside the namespace (ip netns exec NAME ...)"
+        )
+    snap = collect_target(root, offline)
+    artefacts = render(policy, snap)
+    session = parse_ssh_connection(os.environ.get("SSH_CONNECTION"))
+    refused = [r for r in preflight(policy, snap, artefacts, session) if r.code not in overrides]
+    for refusal in refused:
+        click.echo(f"refused: {refusal.reason} (to accept: --override {refusal.code})", err=True)
+    if refused:
+        raise HardenError(f"apply refused by {len(refused)} preflight check(s); nothing written")
+    _, skipped = apply_policy(
+        policy,
+        policy_file,
+        root,
+        make_plan(artefacts, root),
+        offline=offline,
+        timeout=confirm_timeout,
+        say=_say,
+    )
+    sysctl_conf = next(a.content for a in artefacts if a.path == SYSCTL_PATH)
+    covered = covered_checks(policy.profile, offline, skipped, sysctl_conf)
+    return _post_apply_audit(policy.profile, root, offline, covered)
+
+
+def _post_apply_audit(profile: Profile, root: str, offline: bool, covered: tuple[str, ...]) -> int:
+    from v6gap.checks.run import run_checks
+    from v6gap.harden.verify import audit_lines, collect_target
+
+    report = run_checks(collect_target(root, offline), profile)
+    lines, ok = audit_lines(report, covered)
+    for line in lines:
+        _say(line)
+    return 0 if ok else 1
+
+
+@harden.command()
+@click.option("--root", metavar="DIR", default="/", show_default=True, help=_ROOT_HELP)
+def confirm(root: str) -> int:
+    """Keep the applied state: stop the rollback timer of the pending apply."""
+    from v6gap.harden.apply import confirm as confirm_apply
+
+    _require_dir(root)
+    confirm_apply(root, _say)
+    return 0
+
+
+@harden.command()
+@click.argument("backup_id", metavar="[ID]", required=False)
+@click.option("--root", metavar="DIR", default="/", show_default=True, help=_ROOT_HELP)
+def rollback(backup_id: Optional[str], root: str) -> int:
+    """Restore a backup (the newest without ID): files, sysctls and the previous ruleset."""
+    from v6gap.harden.apply import rollback as rollback_apply
+
+    _require_dir(root)
+    rollback_apply(root, backup_id, _say)
     return 0
