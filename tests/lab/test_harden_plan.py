@@ -16,9 +16,10 @@ from v6gap.collect.snapshot import collect_netns
 from v6gap.firewall.parity import explain
 from v6gap.firewall.sources import read_snapshot
 from v6gap.harden.init import policy_from_snapshot
+from v6gap.harden.owner import DROPIN_PATH, NFTABLES_PATH
 from v6gap.harden.policy import Policy, Service, load_policy, parse_policy
 from v6gap.harden.preflight import Session, preflight
-from v6gap.harden.render import render, render_nftables
+from v6gap.harden.render import Artefact, render, render_nftables, ruleset_artefact
 from v6gap.lab import scenarios
 from v6gap.lab.build import Lab
 from v6gap.model import Profile, Status
@@ -165,3 +166,47 @@ def test_preflight_session_verdict_agrees_with_the_engine(
     ruleset = read_snapshot(snap)
     verdict = explain(ruleset, "ipv6", 6, dport=22, saddr=client).verdict
     assert verdict == ("drop" if refused else "accept"), verdict
+
+
+OTHER_OWNER_NFT = """\
+table inet filter {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		tcp dport 9000 accept
+	}
+}
+"""
+
+
+def test_drop_in_table_beside_another_owner(lab_factory: Any) -> None:
+    """Another tool's main ruleset is detected from the host, kept, and the drop-in table beside
+    it decides: its accept of tcp/9000 does not open what v6gap's table drops."""
+    lab = lab_factory(scenarios.pair())
+    for port in (2222, 9000):
+        lab.start_listener("server", "tcp", "::", port, v6only=False, name=f"lab-{port}")
+    policy = parse_policy("services: [{port: 2222}]")
+    # v6gap's own main file (the host's /etc/nftables.conf is hidden): v6gap owns it.
+    lab.write_file("server", "nftables.conf", render_nftables(policy))
+    snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
+    assert ruleset_artefact(render(policy, snap)) == Artefact(
+        NFTABLES_PATH, render_nftables(policy)
+    )
+    # Another tool's file, loaded as that tool would.
+    lab.write_file("server", "nftables.conf", OTHER_OWNER_NFT)
+    lab.exec("server", ["nft", "-f", "/etc/nftables.conf"], check=True)
+    server6 = lab.addr("server", 6)
+    assert lab.connect("client", "tcp", server6, 9000).open  # the control
+    snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
+    assert snap.files[NFTABLES_PATH].text == OTHER_OWNER_NFT
+    artefacts = render(policy, snap)
+    table = ruleset_artefact(artefacts)
+    assert table is not None and table.path == DROPIN_PATH, [a.path for a in artefacts]
+    assert NFTABLES_PATH not in [a.path for a in artefacts]
+    loaded = lab.exec("server", ["nft", "-f", "-"], input=table.content)
+    assert loaded.returncode == 0, loaded.stderr
+    for family in (4, 6):
+        address = lab.addr("server", family)
+        assert lab.connect("client", "tcp", address, 2222).open, family
+        assert not lab.connect("client", "tcp", address, 9000).open, family
+    listed = lab.exec("server", ["nft", "list", "tables"], check=True).stdout
+    assert "table inet filter" in listed and "table inet v6gap" in listed

@@ -20,6 +20,7 @@ from v6gap.checks.context import Context
 from v6gap.checks.run import evaluate
 from v6gap.checks.state.loopback_dependencies import CHECK as LOOPBACK_DEPENDENCIES
 from v6gap.harden.init import TUNNEL_KINDS, listening_services
+from v6gap.harden.owner import container_tables
 from v6gap.harden.policy import Policy, Service
 from v6gap.harden.render import FORWARDING_PROFILES, Artefact, known_routers
 from v6gap.model import Profile, Snapshot, Status
@@ -30,8 +31,6 @@ IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 CONTAINER_IFACE_PREFIXES = (
     "docker", "br-", "cni", "flannel", "cali", "vxlan.calico", "cilium", "kube-", "weave",
 )  # fmt: skip
-CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
-CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
 CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
 # The addresses of the tunnel mechanisms TUN-02 names: 6to4, Teredo, ISATAP.
 TUNNEL_NETS = tuple(ipaddress.IPv6Network(n) for n in ("2002::/16", "2001::/32"))
@@ -275,12 +274,7 @@ def _container_evidence(snapshot: Snapshot) -> list[str]:
         for i in snapshot.interfaces
         if i.name.startswith(CONTAINER_IFACE_PREFIXES)
     ]
-    firewall = Context(snapshot, Profile.SERVER).firewall
-    for table in firewall.tables:
-        chains = [c for c in table.chains if c.startswith(CONTAINER_CHAIN_PREFIXES)]
-        if chains or table.name in CONTAINER_TABLES:
-            shown = ", ".join(chains[:3]) or "its own table"
-            found.append(f"{table.authority} table {table.family} {table.name}: {shown}")
+    found += container_tables(snapshot)
     found += [f"process {p}" for p in CONTAINER_PROCESSES if p in snapshot.processes]
     return found
 

@@ -7,12 +7,20 @@ from typing import Optional
 
 import msgspec
 
+# The drop-in table's paths and semantics: see v6gap.harden.owner.
+from v6gap.harden.owner import DROPIN_PATH as DROPIN_PATH
+from v6gap.harden.owner import NFTABLES_PATH as NFTABLES_PATH
+from v6gap.harden.owner import (
+    UNIT_PATH,
+    WANTS_PATH,
+    dropin_unit,
+    ruleset_owner,
+)
 from v6gap.harden.policy import ForwardRule, Policy, Service, networks
 from v6gap.model import Profile, Snapshot
 
 SYSCTL_PATH = "/etc/sysctl.d/60-v6gap.conf"
 MODPROBE_PATH = "/etc/modprobe.d/v6gap-tunnels.conf"
-NFTABLES_PATH = "/etc/nftables.conf"
 TABLE = "inet v6gap"
 
 # Tunnel modules that carry IPv6 through IPv4 (and back) past an IPv4-only firewall.
@@ -34,7 +42,7 @@ def render(policy: Policy, snapshot: Optional[Snapshot] = None) -> tuple[Artefac
     return (
         Artefact(SYSCTL_PATH, render_sysctl(policy)),
         Artefact(MODPROBE_PATH, render_modprobe(policy)),
-        Artefact(NFTABLES_PATH, render_nftables(policy, snapshot)),
+        *_ruleset_artefacts(policy, snapshot),
     )
 
 
@@ -298,10 +306,19 @@ def _chain(name: str, hook: str, policy: str, rules: list[str]) -> list[str]:
     return body + [f"\t\t{r}" for r in rules] + ["\t}"]
 
 
-def render_nftables(policy: Policy, snapshot: Optional[Snapshot] = None) -> str:
+def render_nftables(
+    policy: Policy, snapshot: Optional[Snapshot] = None, owner: Optional[str] = None
+) -> str:
+    """The ``inet v6gap`` table; ``owner``: why it is a drop-in beside another tool's rules."""
+    beside = [
+        f"# A drop-in: another tool owns the main ruleset ({owner}); {UNIT_PATH} loads this.",
+        "# Every base chain on a hook judges each packet: a drop here is final, an accept",
+        "# here only ends this chain (the other tool's chains still judge the packet).",
+    ]
     lines = [
         "#!/usr/sbin/nft -f",
         _HEADER.format(what=f"profile {policy.profile.value}").rstrip("\n"),
+        *(beside if owner else []),
         "# Only the v6gap table is replaced; other tables are left as they are.",
         f"table {TABLE}",
         f"delete table {TABLE}",
@@ -313,3 +330,21 @@ def render_nftables(policy: Policy, snapshot: Optional[Snapshot] = None) -> str:
         "}",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _ruleset_artefacts(policy: Policy, snapshot: Optional[Snapshot]) -> tuple[Artefact, ...]:
+    owner = ruleset_owner(snapshot)
+    text = render_nftables(policy, snapshot, owner)
+    if owner is None:
+        return (Artefact(NFTABLES_PATH, text),)
+    wants = f"{_HEADER.format(what='drop-in table')}[Unit]\nWants={UNIT_PATH.rsplit('/', 1)[1]}\n"
+    return (
+        Artefact(DROPIN_PATH, text),
+        Artefact(UNIT_PATH, dropin_unit(owner, TABLE)),
+        Artefact(WANTS_PATH, wants),
+    )
+
+
+def ruleset_artefact(artefacts: tuple[Artefact, ...]) -> Optional[Artefact]:
+    """The nftables file among ``artefacts`` (the main file or the drop-in table)."""
+    return next((a for a in artefacts if a.path in (NFTABLES_PATH, DROPIN_PATH)), None)

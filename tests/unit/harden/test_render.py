@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
 from tests.conftest import make_snapshot
+from tests.unit.firewall.rulesets import Nft
+from v6gap.harden.owner import DROPIN_PATH, UNIT_PATH, WANTS_PATH, ruleset_owner
 from v6gap.harden.policy import parse_policy
 from v6gap.harden.render import (
     MODPROBE_PATH,
@@ -16,6 +19,7 @@ from v6gap.harden.render import (
     render_modprobe,
     render_nftables,
     render_sysctl,
+    ruleset_artefact,
 )
 
 POLICY = """
@@ -164,3 +168,66 @@ def test_output_drop_keeps_essentials_and_allowed() -> None:
         render_nftables(parse_policy("profile: router\noutput: {policy: drop}")), "output"
     )
     assert any("nd-router-advert" in r for r in router)
+
+
+# --------------------------------------------------------------------------- drop-in table
+
+STOCK_NFT = "#!/usr/sbin/nft -f\nflush ruleset\ntable inet filter {\n}\n"
+UFW_ON = {"/etc/ufw/ufw.conf": {"text": "# comment\nENABLED=yes\nLOGLEVEL=low\n"}}
+
+
+@pytest.mark.parametrize(
+    ("fields", "owner"),
+    [
+        ({"files": {NFTABLES_PATH: {"text": STOCK_NFT}}}, "/etc/nftables.conf was not written"),
+        ({"files": UFW_ON}, "ufw is enabled (/etc/ufw/ufw.conf: ENABLED=yes)"),
+        ({"processes": ["firewalld"]}, "firewalld is running"),
+        (
+            {
+                "firewall": {
+                    "nft_json": Nft()
+                    .table("ip", "filter")
+                    .chain("ip", "filter", "DOCKER-USER")
+                    .text()
+                }
+            },
+            "container chains exist (nftables table ip filter: DOCKER-USER)",
+        ),
+    ],
+)
+def test_another_owner_gets_a_drop_in_table(fields: dict[str, Any], owner: str) -> None:
+    policy = parse_policy(POLICY)
+    snapshot = make_snapshot(**fields)
+    found = ruleset_owner(snapshot)
+    assert found is not None and found.startswith(owner), found
+    artefacts = render(policy, snapshot)
+    paths = [a.path for a in artefacts]
+    assert NFTABLES_PATH not in paths  # the other tool's main file is left alone
+    assert paths[2:] == [DROPIN_PATH, UNIT_PATH, WANTS_PATH]
+    table = ruleset_artefact(artefacts)
+    assert table is not None and table.path == DROPIN_PATH
+    assert "a drop here is final" in table.content and owner in table.content
+    assert input_rules(table.content) == input_rules(render_nftables(policy))
+    unit = artefacts[3].content
+    assert f"ExecStart=/usr/sbin/nft -f {DROPIN_PATH}\n" in unit
+    assert "PartOf=nftables.service" in unit and "Before=network-pre.target" in unit
+    assert artefacts[4].content.endswith("[Unit]\nWants=v6gap-nftables.service\n")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"files": {NFTABLES_PATH: {"text": render_nftables(parse_policy(POLICY))}}},
+        {"files": {NFTABLES_PATH: {"text": "# only comments\n\n"}}},
+        {"files": {"/etc/ufw/ufw.conf": {"text": "ENABLED=no\n"}}},
+        {"processes": ["sshd"]},
+    ],
+)
+def test_v6gap_owns_the_main_file_otherwise(fields: dict[str, Any]) -> None:
+    snapshot = make_snapshot(**fields)
+    assert ruleset_owner(snapshot) is None
+    artefacts = render(parse_policy(POLICY), snapshot)
+    assert [a.path for a in artefacts] == [SYSCTL_PATH, MODPROBE_PATH, NFTABLES_PATH]
+    assert ruleset_artefact(artefacts) == artefacts[2]
+    assert "drop-in" not in artefacts[2].content
