@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 import click
 
 from v6gap.cli.output import write_output
 
 if TYPE_CHECKING:
+    from v6gap.harden.policy import Policy
+    from v6gap.harden.preflight import Refusal
+    from v6gap.harden.render import Artefact
     from v6gap.model import Profile, Snapshot
 
 
@@ -74,6 +77,41 @@ def init(
     return 0
 
 
+class _Prepared(NamedTuple):
+    policy: Policy
+    artefacts: tuple[Artefact, ...]
+    refusals: tuple[Refusal, ...]
+
+
+def _prepare(policy_file: str, root: str, offline: bool) -> _Prepared:
+    """The policy, what it renders for this target, and preflight's refusals (plan and apply)."""
+    import os
+
+    from v6gap.harden.policy import load_policy
+    from v6gap.harden.preflight import parse_ssh_connection, preflight
+    from v6gap.harden.render import render
+    from v6gap.harden.verify import collect_target
+
+    policy = load_policy(policy_file)
+    _require_dir(root)
+    snap = collect_target(root, offline)
+    artefacts = render(policy, snap)
+    session = parse_ssh_connection(os.environ.get("SSH_CONNECTION"))
+    return _Prepared(policy, artefacts, preflight(policy, snap, artefacts, session))
+
+
+def _image_only(root: str) -> bool:
+    """``--root DIR`` run from the host's own namespace: DIR is an image, nothing runs there."""
+    import os
+
+    from v6gap.harden.apply import in_initial_netns
+
+    return os.path.abspath(root) != "/" and in_initial_netns()
+
+
+_OFFLINE_HELP = "Only the files under --root: no sysctls, no ruleset, no timer."
+
+
 @harden.command()
 @click.option("--policy", "policy_file", metavar="FILE", required=True, help="The v6gap.yaml.")
 @click.option(
@@ -83,31 +121,38 @@ def init(
     show_default=True,
     help="Compare with the files under this directory (only read).",
 )
+@click.option("--offline", is_flag=True, help=_OFFLINE_HELP)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("-o", "--output", metavar="FILE", help="Write here, not stdout.")
-def plan(policy_file: str, root: str, fmt: str, output: Optional[str]) -> int:
-    """Render the files the policy sets and show a unified diff against what is there."""
+def plan(policy_file: str, root: str, offline: bool, fmt: str, output: Optional[str]) -> int:
+    """Render the files the policy sets and show a unified diff against what is there.
+
+    Renders for the same target as `apply` (this namespace's running state and the files under
+    --root; the files alone with --offline or for an image read from the host), and lists
+    preflight's refusals.
+    """
     import os
 
     from v6gap.harden.plan import plan as make_plan
     from v6gap.harden.plan import unified_diff
-    from v6gap.harden.policy import load_policy
-    from v6gap.harden.render import render
 
-    policy = load_policy(policy_file)
-    _require_dir(root)
-    planned = make_plan(render(policy), root)
+    prepared = _prepare(policy_file, root, offline or _image_only(root))
+    planned = make_plan(prepared.artefacts, root)
     if fmt == "json":
         data = {
             "schema": "v6gap.plan/1",
             "root": os.path.abspath(root),
-            "profile": policy.profile.value,
+            "profile": prepared.policy.profile.value,
             "files": [{"path": f.path, "action": f.action, "content": f.content} for f in planned],
+            "refusals": [{"code": r.code, "reason": r.reason} for r in prepared.refusals],
         }
         write_output(json.dumps(data, indent=2) + "\n", output)
         return 0
     diff = unified_diff(planned)
     summary = "".join(f"# {f.action}: {f.path}\n" for f in planned)
+    summary += "".join(
+        f"# refused: {r.reason} (apply needs --override {r.code})\n" for r in prepared.refusals
+    )
     write_output(summary + diff, output)
     return 0
 
@@ -115,7 +160,7 @@ def plan(policy_file: str, root: str, fmt: str, output: Optional[str]) -> int:
 @harden.command()
 @click.option("--policy", "policy_file", metavar="FILE", required=True, help="The v6gap.yaml.")
 @click.option("--root", metavar="DIR", default="/", show_default=True, help=_ROOT_HELP)
-@click.option("--offline", is_flag=True, help="Write the files only: no sysctls, ruleset, timer.")
+@click.option("--offline", is_flag=True, help=_OFFLINE_HELP)
 @click.option(
     "--confirm-timeout",
     metavar="S",
@@ -135,34 +180,26 @@ def apply(
     The new state goes live with a rollback timer that survives this terminal: without
     `v6gap harden confirm` in time, the previous files, sysctls and ruleset come back.
     """
-    import os
-
     from v6gap.errors import InputError
     from v6gap.harden.apply import apply as apply_policy
-    from v6gap.harden.apply import in_initial_netns
     from v6gap.harden.backup import HardenError
     from v6gap.harden.plan import plan as make_plan
-    from v6gap.harden.policy import load_policy
-    from v6gap.harden.preflight import parse_ssh_connection, preflight
-    from v6gap.harden.render import SYSCTL_PATH, render
-    from v6gap.harden.verify import collect_target, covered_checks
+    from v6gap.harden.render import SYSCTL_PATH
+    from v6gap.harden.verify import covered_checks
 
-    policy = load_policy(policy_file)
-    _require_dir(root)
-    if not offline and os.path.abspath(root) != "/" and in_initial_netns():
+    if not offline and _image_only(root):
         # Files into a directory but the live state of this very host: almost surely a mistake.
         raise InputError(
             f"--root {root} with the runtime part would change this host's own network "
             "namespace: add --offline, or run it inside the namespace (ip netns exec NAME ...)"
         )
-    snap = collect_target(root, offline)
-    artefacts = render(policy, snap)
-    session = parse_ssh_connection(os.environ.get("SSH_CONNECTION"))
-    refused = [r for r in preflight(policy, snap, artefacts, session) if r.code not in overrides]
+    prepared = _prepare(policy_file, root, offline)
+    refused = [r for r in prepared.refusals if r.code not in overrides]
     for refusal in refused:
         click.echo(f"refused: {refusal.reason} (to accept: --override {refusal.code})", err=True)
     if refused:
         raise HardenError(f"apply refused by {len(refused)} preflight check(s); nothing written")
+    policy, artefacts = prepared.policy, prepared.artefacts
     _, skipped = apply_policy(
         policy,
         policy_file,

@@ -34,11 +34,11 @@ def test_plan_diffs_against_a_root_and_writes_nothing(capsys: Any, tmp_path: Pat
     code, out, err = run(capsys, "harden", "plan", "--policy", str(EXAMPLE), "--root", str(root))
     assert (code, err) == (0, "")
     assert "# create: /etc/sysctl.d/60-v6gap.conf\n" in out
-    assert "# replace: /etc/nftables.conf\n" in out
+    # Debian's own nftables.conf is not v6gap's: the table goes into a drop-in beside it.
+    assert "# create: /etc/nftables.d/v6gap.nft\n" in out
+    assert "# replace: /etc/nftables.conf" not in out and "+++ b/etc/nftables.conf" not in out
     assert "--- /dev/null\n+++ b/etc/sysctl.d/60-v6gap.conf\n" in out
-    assert "--- a/etc/nftables.conf\n+++ b/etc/nftables.conf\n" in out
-    old_first = (root / "etc/nftables.conf").read_text().splitlines()[0]
-    assert f"-{old_first}\n" in out or f" {old_first}\n" in out
+    assert "--- /dev/null\n+++ b/etc/nftables.d/v6gap.nft\n" in out
     assert "+table inet v6gap {\n" in out
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
 

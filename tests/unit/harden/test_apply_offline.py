@@ -1,0 +1,148 @@
+"""``harden apply --offline``, ``confirm`` and ``rollback`` on image trees: files only, no network.
+
+The runtime part (sysctls, ruleset, timer) is proven in tests/lab/test_harden_apply.py.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.unit.harden.test_cli_harden import EXAMPLE, ROOTS, run
+from v6gap.harden.apply import in_initial_netns
+from v6gap.harden.backup import list_backups, read_manifest
+from v6gap.harden.render import NFTABLES_PATH, SYSCTL_PATH
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def dirs(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir()}
+
+
+def image(tmp_path: Path, name: str = "debian-12") -> Path:
+    root = tmp_path / "root"
+    shutil.copytree(ROOTS / name, root, symlinks=True)
+    return root
+
+
+def planned(capsys: Any, root: Path, policy: Path = EXAMPLE) -> dict[str, str]:
+    argv = ["harden", "plan", "--policy", str(policy), "--root", str(root), "--format", "json"]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0
+    return {f["path"]: f["content"] for f in json.loads(out)["files"]}
+
+
+def test_offline_apply_writes_the_plan_then_changes_nothing(capsys: Any, tmp_path: Path) -> None:
+    root = image(tmp_path)
+    (root / "etc/nftables.conf").chmod(0o750)
+    want = planned(capsys, root)
+    argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(root), "--offline"]
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, ""), out
+    for path, content in want.items():
+        assert (root / path.lstrip("/")).read_bytes() == content.encode(), path
+    [backup_id] = list_backups(str(root))
+    manifest = read_manifest(str(root / "var/lib/v6gap/backups" / backup_id))
+    assert manifest.state == "applied" and manifest.offline and manifest.timer is None
+    assert not manifest.sysctls and not manifest.ruleset_saved
+    assert f"backup {backup_id}: " in out and "offline: files only" in out
+    assert "checks the policy covers pass: V6G-NDP-01, V6G-NDP-02, V6G-NDP-03" in out
+    code, again, _ = run(capsys, *argv)
+    assert code == 0 and again.startswith("nothing to change: the files already match")
+    assert list_backups(str(root)) == [backup_id]  # no new backup
+
+
+def test_rollback_restores_byte_identical_files_mode_and_tree(capsys: Any, tmp_path: Path) -> None:
+    root = image(tmp_path)
+    (root / "etc/nftables.conf").chmod(0o750)
+    before, before_dirs = tree(root), dirs(root)
+    mode = (root / "etc/nftables.conf").stat().st_mode
+    argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(root), "--offline"]
+    assert run(capsys, *argv)[0] == 0
+    [backup_id] = list_backups(str(root))
+    code, out, _ = run(capsys, "harden", "rollback", backup_id, "--root", str(root))
+    assert code == 0 and out.startswith(f"rolled back backup {backup_id}: ")
+    backups = "var/lib/v6gap"
+    after = {k: v for k, v in tree(root).items() if not k.startswith(backups)}
+    assert after == before
+    assert {d for d in dirs(root) if not d.startswith(("var", backups))} == before_dirs
+    assert (root / "etc/nftables.conf").stat().st_mode == mode
+    manifest = read_manifest(str(root / backups / "backups" / backup_id))
+    assert manifest.state == "rolled-back"
+
+
+def test_apply_into_an_empty_root_then_rollback_leaves_it_empty(
+    capsys: Any, tmp_path: Path
+) -> None:
+    argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(tmp_path), "--offline"]
+    assert run(capsys, *argv)[0] == 0
+    assert (tmp_path / NFTABLES_PATH.lstrip("/")).is_file()
+    assert run(capsys, "harden", "rollback", "--root", str(tmp_path))[0] == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["var"]  # only the backups stay
+
+
+def test_disk_full_midway_restores_the_previous_files(capsys: Any, tmp_path: Path) -> None:
+    """A write that fails after two files went in (RLIMIT_FSIZE: EFBIG, as a full disk would)."""
+    policy = tmp_path / "many.yaml"
+    policy.write_text("services:\n" + "".join(f"  - {{port: {p}}}\n" for p in range(2000, 2400)))
+    root = tmp_path / "root"
+    root.mkdir()
+    want = planned(capsys, root, policy)
+    limit = len(want[NFTABLES_PATH]) - 1
+    assert len(want[SYSCTL_PATH]) < limit // 2  # the first files and the manifest fit
+    argv = ["harden", "apply", "--policy", str(policy), "--root", str(root), "--offline"]
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "v6gap", *argv],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert (
+        "apply failed: " in done.stderr and "the previous files and sysctls are back" in done.stderr
+    )
+    assert [p.name for p in root.iterdir()] == ["var"]
+    [backup_id] = list_backups(str(root))
+    manifest = read_manifest(str(root / "var/lib/v6gap/backups" / backup_id))
+    assert manifest.state == "failed"
+    assert any("File too large" in h for h in manifest.history), manifest.history
+
+
+def test_runtime_apply_with_root_refused_in_the_hosts_namespace(
+    capsys: Any, tmp_path: Path
+) -> None:
+    assert in_initial_netns(), "this test must run in the host's own network namespace"
+    code, out, err = run(
+        capsys, "harden", "apply", "--policy", str(EXAMPLE), "--root", str(tmp_path)
+    )
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "add --offline" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_confirm_and_rollback_errors_are_one_line(capsys: Any, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "harden", "confirm", "--root", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "nothing to confirm" in err
+    code, _, err = run(capsys, "harden", "rollback", "--root", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "no backup" in err
+    code, _, err = run(capsys, "harden", "rollback", "20200101T000000Z", "--root", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "no such backup" in err
+    code, _, err = run(capsys, "harden", "apply", "--policy", str(EXAMPLE), "--offline",
+                       "--root", str(tmp_path), "--confirm-timeout", "0")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and "--confirm-timeout" in err
+    assert list(tmp_path.iterdir()) == []
