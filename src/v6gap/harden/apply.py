@@ -170,7 +170,11 @@ def _make_live(backup: str, found: Changes, manifest: Manifest, timeout: float) 
         return
     manifest.ruleset_loaded = True  # from here a rollback must restore the saved ruleset
     write_manifest(backup, manifest)
-    runtime.load(found.nft)
+    try:
+        runtime.load(found.nft)
+    except HardenError:
+        manifest.ruleset_loaded = False  # nft refused: its transaction changed nothing
+        raise
     manifest.applied_table = runtime.list_table(TABLE)
     from v6gap.harden.timer import arm
 
