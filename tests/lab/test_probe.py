@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Dict, Tuple
+from typing import Any, Dict, Tuple
 
 import pytest
 from click.testing import CliRunner
@@ -295,6 +295,7 @@ def test_ipv6_broken_at_the_link_is_not_called_filtered(lab_factory: LabFactory)
     assert list(doc["diagnosis"]) == [v6]  # IPv4 answered (22 open); only IPv6 was silent
     diagnosis = doc["diagnosis"][v6]
     assert diagnosis["verdict"] == "broken-at-link" and diagnosis["family"] == "ipv6"
+    assert doc["icmp"]["neighbour"][v6]["result"] == "no-answer"  # our own solicitations too
     assert diagnosis["neighbour"] in ("incomplete", "failed", "missing")
     assert diagnosis["message"] == (
         f"IPv6 broken at the link: no neighbour advertisement from {v6}; likely cause: the "
@@ -405,3 +406,77 @@ def test_self_from_a_given_source_address(lab_factory: LabFactory) -> None:
         "--source 192.0.2.9: cannot send from it here (Cannot assign requested address): not "
         f"an address of the probing host (in namespace {lab.ns('client')})"
     )
+
+
+DROP_ECHO = """\
+table inet v6gap_probe {
+	chain input {
+		type filter hook input priority filter; policy accept;
+		icmpv6 type echo-request drop
+	}
+}
+"""
+# Everything in; the target's own ICMPv6 errors never leave (PMTU discovery breaks alike).
+DROP_OWN_ERRORS = """\
+table inet v6gap_probe {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		icmpv6 type { destination-unreachable, packet-too-big } drop
+		icmpv6 type { time-exceeded, parameter-problem } drop
+	}
+}
+"""
+
+
+def icmp_of(lab_factory: LabFactory, nft: str) -> Tuple[Lab, Dict[str, Any], str]:
+    scenario = scenarios.pair("client", "server").with_host(
+        "server",
+        listeners=(Listener("tcp", "::", 22, v6only=False),),
+        firewall=Firewall(nft=nft),
+    )
+    lab = lab_factory(scenario)
+    argv = [lab.addr("server", 4), lab.addr("server", 6), "--from-netns", lab.ns("client")]
+    code, out = invoke(*argv, "--ports", "22", "--format", "json")
+    assert code == 0, out
+    _, text = invoke(*argv, "--ports", "22")
+    doc: Dict[str, Any] = json.loads(out)
+    assert {r["port"]: set(r["states"].values()) for r in doc["results"]} == {22: {"open"}}
+    return lab, doc["icmp"], text
+
+
+@pytest.mark.lab
+def test_a_target_that_drops_echo_still_answers_neighbour_solicitations(
+    lab_factory: LabFactory,
+) -> None:
+    lab, icmp, text = icmp_of(lab_factory, DROP_ECHO)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    assert icmp["echo"][v4]["answered"] and not icmp["echo"][v6]["answered"]
+    assert icmp["verdict"] == "ipv4-wider"
+    assert list(icmp["neighbour"]) == [v6]
+    assert icmp["neighbour"][v6]["result"] == "answered"
+    assert "solicited" in icmp["neighbour"][v6]["detail"]
+    assert {a: e["result"] for a, e in icmp["errors"].items()} == {
+        v4: "port-unreachable",
+        v6: "port-unreachable",
+    }
+    assert any("packet-too-big" in line for line in icmp["untestable"])
+    assert f"note: {v6} answers neighbour solicitations but not echo" in text
+    table = {line.split("  ")[0]: line.split() for line in text.splitlines()}
+    assert table["neighbour solicitation"][-2:] == ["-", "answered"]
+    assert "not testable from outside:\n  - packet-too-big accepted" in text
+
+
+@pytest.mark.lab
+def test_a_target_that_drops_its_own_icmpv6_errors_is_noticed(lab_factory: LabFactory) -> None:
+    lab, icmp, text = icmp_of(lab_factory, DROP_OWN_ERRORS)
+    v4, v6 = lab.addr("server", 4), lab.addr("server", 6)
+    assert all(e["answered"] for e in icmp["echo"].values())
+    assert icmp["neighbour"][v6]["result"] == "answered"
+    assert icmp["errors"][v4]["result"] == "port-unreachable"
+    assert icmp["errors"][v6] == {
+        "port": 33434,
+        "result": "no-answer",
+        "detail": "udp/33434: no error came back: the probe was dropped on the way in or the "
+        "target's error was dropped on the way out (not told apart from outside)",
+    }
+    assert f"note: no ICMPv6 error came back from {v6} for udp/33434 where {v4} sent one" in text

@@ -22,9 +22,11 @@ UNRESOLVED = frozenset({"incomplete", "failed", "missing", "none"})
 
 def silent_addresses(run: ProbeRun) -> List[str]:
     """Addresses that gave no answer only the target could give: no open or closed port, no
-    UDP reply, no echo reply (rejects may be the local stack's "address unreachable")."""
+    UDP reply or port-unreachable, no echo reply (rejects may be the local stack's "address
+    unreachable")."""
     heard = {o.address for o in run.observations if o.reason in TARGET_ANSWERS}
     heard |= {a for a, e in run.echo.items() if e.answered}
+    heard |= {a for a, t in run.errors.items() if t.result in ("port-unreachable", "reply")}
     return [a for a in run.targets.addresses if a not in heard]
 
 

@@ -35,6 +35,19 @@ class Echo:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class IcmpTest:
+    """One ICMP test beyond echo on one address: what came back, and why that means what it says.
+
+    ``result``: neighbour discovery ``answered`` / ``no-answer`` / ``off-link``; an error probe
+    ``port-unreachable`` / ``reject`` (another ICMP error) / ``reply`` (the port is open: no
+    error to expect) / ``no-answer``; either ``unknown`` when it could not be sent.
+    """
+
+    result: str
+    detail: str = ""
+
+
 LinkVerdict = Literal["broken-at-link", "filtered", "off-link", "unknown"]
 
 
@@ -81,6 +94,10 @@ class ProbeRun:
     elapsed_s: float = 0.0
     # Why a silent address was silent, read from the probing namespace's neighbour table.
     diagnosis: Mapping[str, LinkDiagnosis] = field(default_factory=dict)
+    # ICMPv6 beyond echo: neighbour solicitation answered (IPv6 addresses); an ICMP error back
+    # from a UDP probe of a closed port (every address, so the families can be compared).
+    neighbour: Mapping[str, IcmpTest] = field(default_factory=dict)
+    errors: Mapping[str, IcmpTest] = field(default_factory=dict)
 
     def to_data(self) -> Dict[str, Any]:
         return {
@@ -91,6 +108,8 @@ class ProbeRun:
             "echo": {a: [e.answered, e.rtt_ms, e.error] for a, e in self.echo.items()},
             "elapsed_s": self.elapsed_s,
             "diagnosis": {a: d.to_json() for a, d in self.diagnosis.items()},
+            "neighbour": {a: [t.result, t.detail] for a, t in self.neighbour.items()},
+            "errors": {a: [t.result, t.detail] for a, t in self.errors.items()},
         }
 
     @classmethod
@@ -107,4 +126,16 @@ class ProbeRun:
         diagnosis = {
             str(a): LinkDiagnosis.from_json(d) for a, d in data.get("diagnosis", {}).items()
         }
-        return cls(targets, observations, echo, float(data["elapsed_s"]), diagnosis)
+        tests = {
+            key: {str(a): IcmpTest(str(r), str(d)) for a, (r, d) in data.get(key, {}).items()}
+            for key in ("neighbour", "errors")
+        }
+        return cls(
+            targets,
+            observations,
+            echo,
+            float(data["elapsed_s"]),
+            diagnosis,
+            tests["neighbour"],
+            tests["errors"],
+        )

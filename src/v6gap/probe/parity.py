@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple
 
-from v6gap.probe.model import Observation, ProbeRun, Proto, State
+from v6gap.probe.icmp import ERROR_PORT, UNTESTABLE
+from v6gap.probe.model import IcmpTest, Observation, ProbeRun, Proto, State
 
 SCHEMA = "v6gap.probe/1"
 Verdict = Literal["parity", "ipv6-wider", "ipv4-wider"]
@@ -113,8 +114,9 @@ def check_expectations(
 
 
 def to_json_data(run: ProbeRun, rows: Sequence[Row]) -> Dict[str, Any]:
-    """The ``v6gap.probe/1`` document, exactly the shape issue 6 promises; ``diagnosis`` (why an
-    address answered nothing at all) is added only when some address did."""
+    """The ``v6gap.probe/1`` document, exactly the shape issue 6 promises; ``icmp`` adds the
+    neighbour-solicitation and error tests when they ran, and what cannot be tested from
+    outside; ``diagnosis`` (why an address answered nothing at all) only when some address did."""
     doc: Dict[str, Any] = {
         "schema": SCHEMA,
         "targets": {"ipv4": list(run.targets.ipv4), "ipv6": list(run.targets.ipv6)},
@@ -127,9 +129,20 @@ def to_json_data(run: ProbeRun, rows: Sequence[Row]) -> Dict[str, Any]:
             "verdict": echo_verdict(run),
         },
     }
+    icmp = doc["icmp"]
+    if run.neighbour:
+        icmp["neighbour"] = {a: _test(t) for a, t in run.neighbour.items()}
+    if run.errors:
+        icmp["errors"] = {a: {"port": ERROR_PORT, **_test(t)} for a, t in run.errors.items()}
+    if run.echo or run.errors:
+        icmp["untestable"] = list(UNTESTABLE)
     if run.diagnosis:
         doc["diagnosis"] = {a: d.to_json() for a, d in run.diagnosis.items()}
     return doc
+
+
+def _test(test: IcmpTest) -> Dict[str, str]:
+    return {"result": test.result, "detail": test.detail}
 
 
 def ipv6_wider(rows: Sequence[Row]) -> bool:

@@ -11,8 +11,8 @@ from typing import Dict, List, Optional, Sequence
 
 from v6gap.errors import CollectError, InputError
 from v6gap.probe.engine import Job, ProbeOptions, Prober, check_sources
-from v6gap.probe.icmp import echo_all
-from v6gap.probe.model import ProbeRun
+from v6gap.probe.icmp import echo_all, errors_all
+from v6gap.probe.model import IcmpTest, ProbeRun
 from v6gap.probe.progress import Progress
 from v6gap.probe.targets import Targets
 from v6gap.probe.timing import RttEstimator
@@ -31,7 +31,14 @@ async def probe_async(
     """Echo every address first (its RTT seeds the timeouts), then every port on every address."""
     opts = options or ProbeOptions()
     started = time.monotonic()
-    echo = await echo_all(targets.addresses, opts.sources) if icmp else {}
+    errors: Dict[str, IcmpTest] = {}
+    if icmp:
+        silent = Prober(replace(opts, retries=min(opts.retries, 1)), {})
+        echo, errors = await asyncio.gather(
+            echo_all(targets.addresses, opts.sources), errors_all(silent, targets.addresses)
+        )
+    else:
+        echo = {}
     estimators: Dict[str, RttEstimator] = {}
     for address, result in echo.items():
         if result.answered and result.rtt_ms is not None:
@@ -48,7 +55,8 @@ async def probe_async(
     finally:
         if bar is not None:
             bar.close()
-    return ProbeRun(targets, tuple(observations), echo, time.monotonic() - started)
+    elapsed = time.monotonic() - started
+    return ProbeRun(targets, tuple(observations), echo, elapsed, errors=errors)
 
 
 def probe(
@@ -64,6 +72,8 @@ def probe(
     nothing at all, read this namespace's neighbour table to tell broken from filtered."""
     check_sources(options.sources if options else ())
     run = asyncio.run(probe_async(targets, tcp_ports, udp_ports, options, icmp, progress))
+    if icmp and targets.ipv6:
+        run = replace(run, neighbour=_solicit(targets.ipv6))
     if diagnose:
         from v6gap.probe.diagnose import diagnose_run
 
@@ -71,6 +81,20 @@ def probe(
         if found:
             run = replace(run, diagnosis=found)
     return run
+
+
+def _solicit(addresses: Sequence[str]) -> Dict[str, IcmpTest]:
+    """Neighbour solicitations to every IPv6 target, after the scan (its own pace, no hurry)."""
+    from v6gap.probe.diagnose import read_tables
+    from v6gap.probe.ndp import solicit_all
+
+    try:
+        _, routes = read_tables()
+    except (OSError, ValueError) as exc:
+        return {
+            a: IcmpTest("unknown", f"the routing table could not be read: {exc}") for a in addresses
+        }
+    return solicit_all(addresses, routes)
 
 
 def check_netns(name: str, option: str = "--from-netns") -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Collection, List, Sequence
+from typing import Collection, List, Optional, Sequence
 
-from v6gap.probe.model import ProbeRun
+from v6gap.probe.icmp import ERROR_PORT, UNTESTABLE
+from v6gap.probe.model import Echo, IcmpTest, ProbeRun
 from v6gap.probe.parity import Expectation, Row, echo_verdict
 
+_ERRORS = ("port-unreachable", "reject")
+_NONE = IcmpTest("-")
 _VERDICT_TEXT = {"parity": "parity", "ipv6-wider": "IPv6 wider", "ipv4-wider": "IPv4 wider"}
 
 
@@ -50,13 +53,11 @@ def render_text(
     lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in table]
     if quiet:
         lines.append(f"({quiet} more port(s) closed or filtered alike on every address)")
-    lines.append("")
-    for address, echo in run.echo.items():
-        said = f"reply, {echo.rtt_ms:g} ms" if echo.answered and echo.rtt_ms else "no reply"
-        lines.append(f"echo {address}: {said}{' (' + echo.error + ')' if echo.error else ''}")
+    lines += _icmp_table(run, addresses)
     if run.echo:
         lines.append(f"echo verdict: {_VERDICT_TEXT[echo_verdict(run)]}")
     lines += _silent_notes(run, rows)
+    lines += _icmp_notes(run)
     if checks:
         failed = [c for c in checks if not c.passed]
         lines.append("")
@@ -66,6 +67,60 @@ def render_text(
                 f"  FAIL {c.proto}/{c.port} on {c.address}: {c.actual}, expected {c.expected}"
             )
     return "\n".join(lines) + "\n"
+
+
+def _echo_cell(echo: Optional[Echo]) -> str:
+    if echo is None:
+        return "-"
+    if echo.answered:
+        return f"reply, {echo.rtt_ms:g} ms" if echo.rtt_ms else "reply"
+    return f"no reply ({echo.error})" if echo.error else "no reply"
+
+
+def _icmp_table(run: ProbeRun, addresses: Sequence[str]) -> List[str]:
+    """Echo, neighbour solicitation and an error back, one column per address."""
+    if not (run.echo or run.errors or run.neighbour):
+        return [""]
+    table = [
+        ["ICMP / ICMPv6", *addresses],
+        ["echo", *(_echo_cell(run.echo.get(a)) for a in addresses)],
+    ]
+    if run.neighbour:
+        cells = (run.neighbour[a].result if a in run.neighbour else "-" for a in addresses)
+        table.append(["neighbour solicitation", *cells])
+    if run.errors:
+        cells = (run.errors[a].result if a in run.errors else "-" for a in addresses)
+        table.append([f"error from udp/{ERROR_PORT}", *cells])
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    rows = ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in table]
+    return ["", *rows]
+
+
+def _icmp_notes(run: ProbeRun) -> List[str]:
+    """What the ICMPv6 tests mean beyond their cells, and what they cannot show."""
+    notes = []
+    for address, test in run.neighbour.items():
+        echo = run.echo.get(address)
+        if test.result == "answered" and echo is not None and not echo.answered:
+            notes.append(
+                f"note: {address} answers neighbour solicitations but not echo: it is up at the "
+                "link and filters echo"
+            )
+        elif test.result in ("off-link", "unknown"):
+            notes.append(f"note: neighbour solicitation to {address}: {test.detail}")
+    came_back = [a for a in run.targets.ipv4 if run.errors.get(a, _NONE).result in _ERRORS]
+    for address in run.targets.ipv6:
+        if came_back and run.errors.get(address, _NONE).result == "no-answer":
+            notes.append(
+                f"note: no ICMPv6 error came back from {address} for udp/{ERROR_PORT} where "
+                f"{came_back[0]} sent one: its firewall may drop its outgoing ICMPv6 errors "
+                "(path MTU discovery through it then breaks alike), or drop this probe on the "
+                "way in; the two are not told apart from outside"
+            )
+    if run.echo or run.errors:
+        notes.append("not testable from outside:")
+        notes += [f"  - {line}" for line in UNTESTABLE]
+    return notes
 
 
 def _rate_limit_notes(run: ProbeRun) -> List[str]:
