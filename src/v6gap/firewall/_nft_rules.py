@@ -36,6 +36,8 @@ MAX_DEPTH = 48  # libnftables nests a handful of levels; more is not a real rule
 MAX_STATEMENTS = 256  # per rule
 MAX_ELEMENTS = 1_000_000  # per set match; more becomes an Unknown match
 RAW_CHARS = 200  # of an Unknown match's raw text
+# firewalld accepts `ct status dnat` first: whether it holds depends on the whole ruleset's NAT.
+CT_STATUS_DNAT = "ct status dnat"
 
 _PORT_PROTOCOLS = {
     "tcp": frozenset({6}),
@@ -196,6 +198,9 @@ class TableReader:
             return [CtStateMatch(states, negate)]
         if kind == "payload":
             return self._payload(str(spec.get("protocol")), str(spec.get("field")), right, op)
+        status = kind == "ct" and spec.get("key") == "status" and "dir" not in spec
+        if status and op in ("==", "in") and self._words(right) == ["dnat"]:
+            return [Unknown(CT_STATUS_DNAT)]  # sources.settle_dnat decides it
         raise _NotUnderstood(raw_text(left))
 
     def _meta(self, key: str, right: Any, negate: bool, ordered: bool, op: str) -> list[Match]:

@@ -2,8 +2,9 @@
 
 Each ``*table`` becomes a table of family ip or ip6; built-in chains get their hook and the
 priority iptables registers them at (raw -300, mangle -150, nat -100, filter 0, security 50).
-Match modules outside the common set (tcp, udp, multiport, icmp, icmp6, conntrack, state,
-comment, limit) become ``Unknown`` matches with their text, never dropped.
+Match modules (read in ``_ipt_matches``) outside the common set (tcp, udp, multiport, icmp,
+icmp6, conntrack, state, comment, limit, hl, ttl) become ``Unknown`` matches with their text,
+never dropped.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ from typing import Optional
 
 from v6gap.errors import RulesetError
 from v6gap.firewall import _names
+from v6gap.firewall._ipt_matches import (
+    Line,
+    extension_header,
+    read_module,
+    settle_extension_headers,
+)
 from v6gap.firewall.model import (
-    CONTINUE,
     AddrMatch,
     Chain,
-    CtStateMatch,
-    IcmpTypeMatch,
     IfaceMatch,
-    Interval,
-    Match,
     Origin,
-    PortMatch,
     ProtoMatch,
     Rule,
     Ruleset,
@@ -72,34 +73,7 @@ NON_TERMINATING_TARGETS = frozenset(
         "TEE",
     }
 )
-_GENERIC = frozenset(
-    {
-        "-p",
-        "--protocol",
-        "-s",
-        "--source",
-        "--src",
-        "-d",
-        "--destination",
-        "--dst",
-        "-i",
-        "--in-interface",
-        "-o",
-        "--out-interface",
-        "-m",
-        "--match",
-        "-j",
-        "--jump",
-        "-g",
-        "--goto",
-        "-f",
-        "--fragment",
-    }
-)
 _COUNTERS = re.compile(r"^\[\d+:\d+\]\s+")
-_COMMON_MODULES = frozenset(
-    {"tcp", "udp", "multiport", "icmp", "icmp6", "conntrack", "state", "comment", "limit"}
-)
 
 
 def _split_quotes(line: str) -> list[str]:
@@ -163,129 +137,7 @@ def save_family(command: str) -> str:
     return "ipv6" if command.startswith("ip6") else "ipv4"
 
 
-class _Line:
-    """One ``-A`` line being read: tokens and a cursor."""
-
-    def __init__(self, tokens: list[str], family: str, memo: dict[object, object]) -> None:
-        self.tokens = tokens
-        self.memo = memo  # shared by the lines of one dump: the matches of repeated words
-        self.i = 0
-        self.family = family
-        self.matches: list[Match] = []
-        self.protocols: Optional[frozenset[int]] = None
-        self.verdict: Verdict = CONTINUE
-        self.log = False
-        self.limit: Optional[str] = None
-        self.comment: Optional[str] = None
-
-    def take(self) -> str:
-        if self.i >= len(self.tokens):
-            raise RulesetError("an option without its value")
-        token = self.tokens[self.i]
-        self.i += 1
-        return token
-
-    def module_args(self) -> list[str]:
-        """The option words that follow, up to the next generic option."""
-        tokens, start = self.tokens, self.i
-        end, size = start, len(tokens)
-        while end < size:
-            token = tokens[end]
-            if token in _GENERIC or (
-                token == "!" and end + 1 < size and tokens[end + 1] in _GENERIC
-            ):
-                break
-            end += 1
-        self.i = end
-        return tokens[start:end]
-
-
-def _ports(text: str) -> tuple[Interval, ...]:
-    found: list[Interval] = []
-    for part in text.split(","):
-        low_text, _, high_text = part.partition(":")
-        low = _names.number(low_text or "0", _names.SERVICES, 65535)
-        high = _names.number(high_text or "65535", _names.SERVICES, 65535) if _ else low
-        if low is None or high is None or low > high:
-            raise ValueError(part)
-        found.append((low, high))
-    return tuple(found)
-
-
-_STATEFUL_OPTIONS = frozenset({"--comment", "--limit", "--limit-burst"})
-
-
-def _module(line: _Line, module: str) -> None:
-    args = line.module_args()
-    if module == "comment" and len(args) == 2 and args[0] == "--comment":
-        line.comment = args[1]  # what the general path below does, without its loop
-        return
-    if _STATEFUL_OPTIONS.isdisjoint(args):
-        # Only matches are added, and they depend on the words and -p alone: read them once.
-        key = (module, line.protocols, *args)
-        known = line.memo.get(key)
-        if known is None:
-            before = len(line.matches)
-            _module_words(line, module, args)
-            line.memo[key] = tuple(line.matches[before:])
-        else:
-            line.matches.extend(known)  # type: ignore[arg-type]
-        return
-    _module_words(line, module, args)
-
-
-def _module_words(line: _Line, module: str, args: list[str]) -> None:
-    raw = f"-m {module} {' '.join(args)}".strip()
-    if module not in _COMMON_MODULES:
-        line.matches.append(Unknown(raw))
-        return
-    i = 0
-    try:
-        while i < len(args):
-            negate = args[i] == "!"
-            i += negate
-            option = args[i]
-            value = args[i + 1] if i + 1 < len(args) else ""
-            i += 2
-            if option in ("--dport", "--destination-port", "--sport", "--source-port"):
-                field = "dport" if option.startswith(("--d", "--destination")) else "sport"
-                protocols = frozenset({6} if module == "tcp" else {17})
-                line.matches.append(PortMatch(field, protocols, _ports(value), negate))
-            elif option in ("--dports", "--destination-ports", "--sports", "--source-ports"):
-                field = "dport" if option.startswith(("--d", "--destination")) else "sport"
-                protocols = line.protocols or frozenset({6, 17})
-                line.matches.append(PortMatch(field, protocols, _ports(value), negate))
-            elif option in ("--icmp-type", "--icmpv6-type"):
-                family = "ipv6" if option == "--icmpv6-type" else "ipv4"
-                names = _names.ICMPV6_TYPES if family == "ipv6" else _names.ICMP_TYPES
-                type_text = value.split("/")[0]
-                ranges: tuple[Interval, ...]
-                if type_text == "any":
-                    ranges = ((0, 255),)
-                else:
-                    number = _names.number(type_text, names, 255)
-                    if number is None:
-                        raise ValueError(value)
-                    ranges = ((number, number),)
-                line.matches.append(IcmpTypeMatch(family, ranges, negate))
-            elif option in ("--ctstate", "--state"):
-                states = frozenset(s.lower() for s in value.split(","))
-                if not states <= _names.CT_STATES:
-                    raise ValueError(value)
-                line.matches.append(CtStateMatch(states, negate))
-            elif option == "--comment":
-                line.comment = value
-            elif option == "--limit":
-                line.limit = value if not line.limit else f"{value} {line.limit}"
-            elif option == "--limit-burst":
-                line.limit = f"{line.limit or ''} burst {value}".strip()
-            else:
-                raise ValueError(option)
-    except (ValueError, IndexError):
-        line.matches.append(Unknown(raw))
-
-
-def _verdict(line: _Line, kind: str, target: Optional[str] = None, detail: str = "") -> Verdict:
+def _verdict(line: Line, kind: str, target: Optional[str] = None, detail: str = "") -> Verdict:
     """One frozen ``Verdict`` per distinct value in a dump, not one per rule."""
     key = ("verdict", kind, target, detail)
     found = line.memo.get(key)
@@ -294,7 +146,7 @@ def _verdict(line: _Line, kind: str, target: Optional[str] = None, detail: str =
     return found  # type: ignore[return-value]
 
 
-def _target(line: _Line, target: str, goto: bool, chains: set[str]) -> None:
+def _target(line: Line, target: str, goto: bool, chains: set[str]) -> None:
     options = line.tokens[line.i :]
     line.i = len(line.tokens)
     if goto:
@@ -317,13 +169,13 @@ def _rule(
     origin: Origin,
     memo: Optional[dict[object, object]] = None,
 ) -> Rule:
-    line = _Line(tokens, family, {} if memo is None else memo)
+    line = Line(tokens, family, {} if memo is None else memo)
     while line.i < len(tokens):
         negate = tokens[line.i] == "!"
         line.i += negate
         option = line.take()
         if option == "-m" or option == "--match":
-            _module(line, line.take())
+            read_module(line, line.take())
         elif option in ("-p", "--protocol"):
             word = line.take().lower()
             if word == "all" and not negate:
@@ -356,17 +208,17 @@ def _rule(
         elif option in ("-j", "--jump", "-g", "--goto"):
             _target(line, line.take(), option in ("-g", "--goto"), chains)
         elif option in ("-f", "--fragment"):
-            line.matches.append(Unknown(f"{'! ' if negate else ''}-f"))
+            line.matches.append(Unknown("! -f") if negate else extension_header("-f"))
         elif option == "--tcp-flags" or option == "--syn":
             args = [option, *line.module_args()]
             line.matches.append(Unknown(" ".join(args)))
         elif option.startswith("--"):  # an option of the implicit -p module (--dport after -p tcp)
             line.i -= 1 + negate
-            _module(line, _PROTO_MODULES.get(next(iter(line.protocols or {0})), "?"))
+            read_module(line, _PROTO_MODULES.get(next(iter(line.protocols or {0})), "?"))
         else:
             line.matches.append(Unknown(" ".join([option, *line.module_args()])))
     return Rule(
-        tuple(line.matches),
+        tuple(settle_extension_headers(line.matches, line.verdict)),
         line.verdict,
         origin,
         log=line.log,

@@ -8,12 +8,14 @@ kernel runs as well, so they are added.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Mapping, Optional, Union
 
 from v6gap.errors import RulesetError
+from v6gap.firewall._nft_rules import CT_STATUS_DNAT
 from v6gap.firewall.iptables import read_save
-from v6gap.firewall.model import Ruleset, Table
+from v6gap.firewall.model import AnyOf, Rule, Ruleset, Table, Unknown, Verdict
 from v6gap.firewall.nft import SOURCE, read_nft
 from v6gap.model import Snapshot
 
@@ -75,7 +77,53 @@ def read_firewall(nft_json: Union[str, Ruleset, None], saves: Mapping[str, str])
     notes = [
         n for n in notes if not any(n.startswith(f"{SOURCE}: table {f} {t} ") for f, t in replaced)
     ]
-    return Ruleset(tuple(kept + added), tuple(notes))
+    return settle_dnat(Ruleset(tuple(kept + added), tuple(notes)))
+
+
+# Verdict details of the statements that rewrite a destination (nft, xt and iptables targets).
+_DNAT_WORDS = ("dnat", "redirect", "tproxy", "netmap")
+_NOT_DNAT_WORDS = ("snat", "masquerade")
+
+
+def _may_dnat(verdict: Verdict) -> bool:
+    if verdict.kind == "vmap":
+        return any(_may_dnat(v) for _, v in verdict.entries)
+    if verdict.kind != "other":
+        return False
+    detail = verdict.detail.lower()
+    return any(w in detail for w in _DNAT_WORDS) or not any(w in detail for w in _NOT_DNAT_WORDS)
+
+
+def settle_dnat(ruleset: Ruleset) -> Ruleset:
+    """``ct status dnat`` never holds when no rule of the ruleset can rewrite a destination.
+
+    Only a DNAT-like statement (or a target the readers cannot name) marks a connection as
+    DNATed; without one, firewalld's ``ct status dnat accept`` lets nothing in. With one, the
+    match stays unknown: which connections it rewrote is not modelled.
+    """
+    rules = [r for t in ruleset.tables for c in t.chains for r in c.rules]
+    if any(_may_dnat(r.verdict) for r in rules):
+        return ruleset
+    never = AnyOf((), f"{CT_STATUS_DNAT}: no rule rewrites a destination, so nothing is DNATed")
+
+    def settle(rule: Rule) -> Rule:
+        if not any(isinstance(m, Unknown) and m.raw == CT_STATUS_DNAT for m in rule.matches):
+            return rule
+        matches = tuple(
+            never if isinstance(m, Unknown) and m.raw == CT_STATUS_DNAT else m for m in rule.matches
+        )
+        return dataclasses.replace(rule, matches=matches)
+
+    tables = tuple(
+        dataclasses.replace(
+            t,
+            chains=tuple(
+                dataclasses.replace(c, rules=tuple(settle(r) for r in c.rules)) for c in t.chains
+            ),
+        )
+        for t in ruleset.tables
+    )
+    return Ruleset(tables, ruleset.notes)
 
 
 def read_snapshot(snapshot: Snapshot) -> Ruleset:

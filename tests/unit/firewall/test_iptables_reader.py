@@ -9,7 +9,9 @@ from v6gap.errors import RulesetError
 from v6gap.firewall.iptables import read_save, split_line
 from v6gap.firewall.model import (
     AddrMatch,
+    AnyOf,
     CtStateMatch,
+    HopLimitMatch,
     IcmpTypeMatch,
     IfaceMatch,
     PortMatch,
@@ -109,6 +111,41 @@ def test_unknown_modules_and_targets_are_kept() -> None:
     bad = _one("-p tcp -m tcp --dport notaport -j ACCEPT")
     assert isinstance(bad.matches[-1], Unknown)
     assert isinstance(_one("-p frobnicate -j ACCEPT").matches[0], Unknown)
+
+
+@pytest.mark.parametrize(
+    ("rule_text", "command", "expected"),
+    [
+        ("-p ipv6-icmp -m hl --hl-eq 255 -j ACCEPT", "ip6tables-save", ((255, 255),)),
+        ("-m hl --hl-lt 2 -j DROP", "ip6tables-save", ((0, 1),)),
+        ("-m hl --hl-gt 254 -j DROP", "ip6tables-save", ((255, 255),)),
+        ("-m ttl --ttl-eq 1 -j DROP", "iptables-save", ((1, 1),)),
+        ("-m hl --hl-gt 255 -j DROP", "ip6tables-save", ()),  # never holds
+    ],
+)
+def test_hop_limit_and_ttl(rule_text: str, command: str, expected: tuple[object, ...]) -> None:
+    family = "ipv6" if command.startswith("ip6") else "ipv4"
+    (found,) = [m for m in _one(rule_text, command).matches if isinstance(m, HopLimitMatch)]
+    assert found == HopLimitMatch(family, expected)  # type: ignore[arg-type]
+    negated = _one("-m hl ! --hl-eq 255 -j DROP").matches
+    assert negated == (HopLimitMatch("ipv6", ((255, 255),), negate=True),)
+    for odd in ("-m hl --hl-eq x -j DROP", "-m ttl --hl-eq 1 -j DROP", "-m hl --hl-eq 256 -j DROP"):
+        assert isinstance(_one(odd).matches[0], Unknown), odd
+
+
+def test_extension_headers_never_hold_in_drops_and_stay_unknown_elsewhere() -> None:
+    drop = _one("-m rt --rt-type 0 -j DROP")
+    (never,) = drop.matches
+    assert isinstance(never, AnyOf) and never.alternatives == ()
+    assert never.text.startswith("-m rt --rt-type 0: never holds for the judged packets")
+    reject = _one("-p udp -m frag --fragmore -j REJECT")
+    assert isinstance(reject.matches[-1], AnyOf)
+    assert isinstance(_one("-f -j DROP", "iptables-save").matches[0], AnyOf)
+    # Accepting (or jumping) on an extension header decides packets the engine does not judge.
+    for kept in ("-m rt --rt-type 0 -j ACCEPT", "-m hbh -j USER", "-m dst -j ACCEPT"):
+        (match,) = _one(kept).matches
+        assert isinstance(match, Unknown) and "extension header" in match.raw, kept
+    assert _one("! -f -j DROP", "iptables-save").matches == (Unknown("! -f"),)
 
 
 @pytest.mark.parametrize(
