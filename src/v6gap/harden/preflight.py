@@ -12,6 +12,7 @@ so the refusals about running state do not apply to it.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from typing import Callable, Optional, Union
 
 import msgspec
@@ -86,10 +87,9 @@ def _loopback(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     if result.status is Status.PASS:
         return []
     what = result.reason if result.status is Status.FAIL else f"cannot tell: {result.reason}"
-    evidence = "; ".join(result.evidence[:4])
-    return [
-        Refusal("ipv6-loopback-in-use", _line(f"disabling IPv6 breaks ::1 users: {what}", evidence))
-    ]
+    return _refuse(
+        "ipv6-loopback-in-use", f"disabling IPv6 breaks ::1 users: {what}", result.evidence
+    )
 
 
 # --------------------------------------------------------------------------- RAs
@@ -113,20 +113,16 @@ def _slaac(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     if not evidence:
         missing = snapshot.missing("routes", "interfaces")
         if missing:
-            return [
-                Refusal("slaac-in-use", f"cannot tell whether RAs configure the host ({missing})")
-            ]
+            return _refuse(
+                "slaac-in-use", f"cannot tell whether RAs configure the host ({missing})"
+            )
         return []
-    return [
-        Refusal(
-            "slaac-in-use",
-            _line(
-                f"profile {policy.profile.value} sets accept_ra=0 but the host is configured by "
-                "Router Advertisements; these expire",
-                "; ".join(evidence[:4]),
-            ),
-        )
-    ]
+    return _refuse(
+        "slaac-in-use",
+        f"profile {policy.profile.value} sets accept_ra=0 but the host is configured by "
+        "Router Advertisements; these expire",
+        evidence,
+    )
 
 
 def _router_guard(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
@@ -145,16 +141,11 @@ def _router_guard(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
             cut.append(f"default via {gateway} dev {route.dev or '-'} proto {route.proto or '-'}")
     if not cut:
         return []
-    return [
-        Refusal(
-            "router-not-allowed",
-            _line(
-                f"the RA guard accepts only {', '.join(sorted(allowed))}: it drops the router "
-                "in use",
-                "; ".join(cut[:4]),
-            ),
-        )
-    ]
+    return _refuse(
+        "router-not-allowed",
+        f"the RA guard accepts only {', '.join(sorted(allowed))}: it drops the router in use",
+        cut,
+    )
 
 
 # --------------------------------------------------------------------------- tunnels
@@ -174,12 +165,7 @@ def _tunnels(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
             evidence.append(f"{iface.name} ({iface.kind or 'device'}, up): {shown}")
     if not evidence:
         return []
-    return [
-        Refusal(
-            "tunnel-in-use",
-            _line("tunnels_used is false but a tunnel carries traffic", "; ".join(evidence[:4])),
-        )
-    ]
+    return _refuse("tunnel-in-use", "tunnels_used is false but a tunnel carries traffic", evidence)
 
 
 def _tunnel_address(text: str) -> bool:
@@ -199,9 +185,9 @@ def _listeners(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         return []
     missing = snapshot.missing("sockets")
     if missing:
-        return [
-            Refusal("listener-blocked", f"cannot tell which listeners the ruleset cuts ({missing})")
-        ]
+        return _refuse(
+            "listener-blocked", f"cannot tell which listeners the ruleset cuts ({missing})"
+        )
     cut = [
         f"{s.proto}/{s.port} ({s.name or 'unknown process'})"
         for s in listening_services(snapshot)
@@ -209,12 +195,7 @@ def _listeners(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     ]
     if not cut:
         return []
-    return [
-        Refusal(
-            "listener-blocked",
-            _line("the ruleset drops listeners that run now", ", ".join(cut[:8])),
-        )
-    ]
+    return _refuse("listener-blocked", "the ruleset drops listeners that run now", cut, ", ", 8)
 
 
 def _session(policy: Policy, session: Session) -> list[Refusal]:
@@ -228,12 +209,9 @@ def _session(policy: Policy, session: Session) -> list[Refusal]:
     """
     client = _address(session.client)
     if client is None:
-        return [
-            Refusal(
-                "ssh-session-dropped",
-                f"$SSH_CONNECTION client {session.client!r} is not an address",
-            )
-        ]
+        return _refuse(
+            "ssh-session-dropped", f"$SSH_CONNECTION client {session.client!r} is not an address"
+        )
     if isinstance(client, ipaddress.IPv6Address) and client.ipv4_mapped is not None:
         client = client.ipv4_mapped  # a dual-stack sshd sees IPv4 clients as ::ffff:a.b.c.d
     if client.is_loopback:
@@ -241,14 +219,12 @@ def _session(policy: Policy, session: Session) -> list[Refusal]:
     allowing = [s for s in policy.services if _admits(s, "tcp", session.server_port, client)]
     if allowing:
         return []
-    return [
-        Refusal(
-            "ssh-session-dropped",
-            f"no service admits tcp/{session.server_port} from {client}, the SSH session running "
-            f"this command ($SSH_CONNECTION {session.client} {session.client_port} "
-            f"{session.server} {session.server_port}): a reconnect would be dropped",
-        )
-    ]
+    return _refuse(
+        "ssh-session-dropped",
+        f"no service admits tcp/{session.server_port} from {client}, the SSH session running "
+        f"this command ($SSH_CONNECTION {session.client} {session.client_port} "
+        f"{session.server} {session.server_port}): a reconnect would be dropped",
+    )
 
 
 def _admits(service: Service, proto: str, port: int, client: IPAddress) -> bool:
@@ -297,12 +273,9 @@ def _containers(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         if policy.profile not in FORWARDING_PROFILES
         else "the forward chain drops what forward.pod_prefixes does not name"
     )
-    return [
-        Refusal(
-            "container-forwarding",
-            _line(f"containers are routed through this host ({why})", "; ".join(evidence[:4])),
-        )
-    ]
+    return _refuse(
+        "container-forwarding", f"containers are routed through this host ({why})", evidence
+    )
 
 
 def _forwarding(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
@@ -316,16 +289,11 @@ def _forwarding(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     ]
     if not on:
         return []
-    return [
-        Refusal(
-            "forwarding-in-use",
-            _line(
-                f"the host forwards now; profile {policy.profile.value} turns IPv6 forwarding "
-                "off and the inet forward chain drops both families",
-                ", ".join(on),
-            ),
-        )
-    ]
+    reason = (
+        f"the host forwards now; profile {policy.profile.value} turns IPv6 forwarding off and "
+        "the inet forward chain drops both families"
+    )
+    return _refuse("forwarding-in-use", reason, on, ", ")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -338,8 +306,12 @@ def _address(text: str) -> Optional[IPAddress]:
         return None
 
 
-def _line(reason: str, evidence: str) -> str:
-    return f"{reason} ({evidence})" if evidence else reason
+def _refuse(
+    code: str, reason: str, evidence: Sequence[str] = (), sep: str = "; ", most: int = 4
+) -> list[Refusal]:
+    """One refusal: the reason, then (in parentheses) the first ``most`` pieces of evidence."""
+    shown = sep.join(evidence[:most])
+    return [Refusal(code, f"{reason} ({shown})" if shown else reason)]
 
 
 _JUDGES: tuple[Callable[[Policy, Snapshot], list[Refusal]], ...] = (

@@ -126,17 +126,30 @@ def _set(items: list[str]) -> str:
     return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
 
 
-def _service_rules(svc: Service, direction: str, prefixes: tuple[str, ...]) -> list[str]:
-    match = f"{svc.proto} dport {svc.port}"
-    note = f' comment "{svc.name}"' if svc.name and '"' not in svc.name else ""
-    if not prefixes:
-        return [f"{match} accept{note}"]
+def _comment(name: str) -> str:
+    return f' comment "{name}"' if name and '"' not in name else ""
+
+
+def _addressed(
+    tail: str, note: str, sources: tuple[str, ...] = (), destinations: tuple[str, ...] = ()
+) -> list[str]:
+    """Accept rules for ``tail`` (a proto/port match, or empty) between the given prefixes: one
+    per family they name, or one for both families when they name none."""
+    if not sources and not destinations:
+        return [f"{tail}accept{note}"]
     rules = []
     for family, version in (("ip", 4), ("ip6", 6)):
-        nets = networks(prefixes, version)
-        if nets:
-            rules.append(f"{family} {direction} {_set(nets)} {match} accept{note}")
+        src, dst = networks(sources, version), networks(destinations, version)
+        if (sources and not src) or (destinations and not dst):
+            continue  # the entry names the other family only
+        match = f"{family} saddr {_set(src)} " if src else ""
+        match += f"{family} daddr {_set(dst)} " if dst else ""
+        rules.append(f"{match}{tail}accept{note}")
     return rules
+
+
+def _service_rules(svc: Service) -> list[str]:
+    return _addressed(f"{svc.proto} dport {svc.port} ", _comment(svc.name), sources=svc.sources)
 
 
 def known_routers(policy: Policy, snapshot: Optional[Snapshot]) -> list[str]:
@@ -193,7 +206,7 @@ def _input_rules(policy: Policy, snapshot: Optional[Snapshot]) -> list[str]:
     # The limited accepts are the only echo accepts: nothing unlimited comes before them.
     rules += _echo_rules(policy)
     for svc in policy.services:
-        rules += _service_rules(svc, "saddr", svc.sources)
+        rules += _service_rules(svc)
     return rules + _log_rules(policy, "input")
 
 
@@ -216,32 +229,12 @@ def _log_rules(policy: Policy, chain: str) -> list[str]:
     return [f'{limit} log prefix "{prefix}" level info']
 
 
-def _prefix_rules(direction: str, prefixes: tuple[str, ...], note: str) -> list[str]:
-    rules = []
-    for family, version in (("ip", 4), ("ip6", 6)):
-        nets = networks(prefixes, version)
-        if nets:
-            rules.append(f'{family} {direction} {_set(nets)} accept comment "{note}"')
-    return rules
-
-
 def _forward_allow(rule: ForwardRule) -> list[str]:
     """One ``forward.allow`` entry: per family, sources and destinations, then proto/port."""
     tail = ""
     if rule.proto:
         tail = f"{rule.proto} dport {rule.port} " if rule.port else f"meta l4proto {rule.proto} "
-    note = f' comment "{rule.name}"' if rule.name and '"' not in rule.name else ""
-    if not rule.sources and not rule.destinations:
-        return [f"{tail}accept{note}"]  # no address: one rule covers both families
-    rules = []
-    for family, version in (("ip", 4), ("ip6", 6)):
-        src, dst = networks(rule.sources, version), networks(rule.destinations, version)
-        if (rule.sources and not src) or (rule.destinations and not dst):
-            continue  # this entry names the other family only
-        match = f"{family} saddr {_set(src)} " if src else ""
-        match += f"{family} daddr {_set(dst)} " if dst else ""
-        rules.append(f"{match}{tail}accept{note}")
-    return rules
+    return _addressed(tail, _comment(rule.name), rule.sources, rule.destinations)
 
 
 def _forward_chain(policy: Policy) -> list[str]:
@@ -260,8 +253,8 @@ def _forward_chain(policy: Policy) -> list[str]:
     rules = ["ct state invalid drop", "ct state established,related accept"]
     pods = policy.forward.pod_prefixes
     if policy.profile is Profile.K8S_NODE and pods:
-        rules += _prefix_rules("saddr", pods, "pods")
-        rules += _prefix_rules("daddr", pods, "pods")
+        rules += _addressed("", _comment("pods"), sources=pods)
+        rules += _addressed("", _comment("pods"), destinations=pods)
     for allowed in policy.forward.allow:
         rules += _forward_allow(allowed)
     return rules + _log_rules(policy, "forward")
@@ -295,9 +288,8 @@ def _output_rules(policy: Policy) -> list[str]:
         "icmp type echo-request accept",
     ]
     for out in policy.output.allow:
-        rules += _service_rules(
-            Service(port=out.port, proto=out.proto, name=out.name), "daddr", out.destinations
-        )
+        tail = f"{out.proto} dport {out.port} "
+        rules += _addressed(tail, _comment(out.name), destinations=out.destinations)
     return rules + _log_rules(policy, "output")
 
 
