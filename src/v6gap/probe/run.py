@@ -28,23 +28,22 @@ async def probe_async(
     icmp: bool = True,
     progress: bool = False,
 ) -> ProbeRun:
-    """Echo every address first (its RTT seeds the timeouts), then every port on every address."""
+    """Echo every address first (its RTT seeds the timeouts), then every port on every address,
+    and beside the scan the error probe (its first packet leaves before any scan reject has
+    used up the target's ICMP rate limit)."""
     opts = options or ProbeOptions()
     started = time.monotonic()
-    errors: Dict[str, IcmpTest] = {}
-    if icmp:
-        silent = Prober(replace(opts, retries=min(opts.retries, 1)), {})
-        echo, errors = await asyncio.gather(
-            echo_all(targets.addresses, opts.sources), errors_all(silent, targets.addresses)
-        )
-    else:
-        echo = {}
+    echo = await echo_all(targets.addresses, opts.sources) if icmp else {}
     estimators: Dict[str, RttEstimator] = {}
     for address, result in echo.items():
         if result.answered and result.rtt_ms is not None:
             est = RttEstimator(opts.initial_timeout, opts.min_timeout)
             est.add(result.rtt_ms / 1000.0)
             estimators[address] = est
+    errors: Optional[asyncio.Future[Dict[str, IcmpTest]]] = None
+    if icmp:
+        once_more = Prober(replace(opts, retries=min(opts.retries, 1)), estimators)
+        errors = asyncio.ensure_future(errors_all(once_more, targets.addresses))
     # Interleave addresses port by port, so both families see the same moment of the target.
     jobs: List[Job] = [(a, "tcp", p) for p in tcp_ports for a in targets.addresses]
     jobs += [(a, "udp", p) for p in udp_ports for a in targets.addresses]
@@ -52,11 +51,12 @@ async def probe_async(
     try:
         prober = Prober(opts, estimators, bar.advance if bar else None)
         observations = await prober.run(jobs)
+        came_back = await errors if errors is not None else {}
     finally:
         if bar is not None:
             bar.close()
     elapsed = time.monotonic() - started
-    return ProbeRun(targets, tuple(observations), echo, elapsed, errors=errors)
+    return ProbeRun(targets, tuple(observations), echo, elapsed, errors=came_back)
 
 
 def probe(
