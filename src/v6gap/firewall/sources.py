@@ -15,7 +15,7 @@ from typing import Mapping, Optional, Union
 from v6gap.errors import RulesetError
 from v6gap.firewall._nft_rules import CT_STATUS_DNAT
 from v6gap.firewall.iptables import read_save
-from v6gap.firewall.model import AnyOf, Rule, Ruleset, Table, Unknown, Verdict
+from v6gap.firewall.model import AnyOf, Chain, Rule, Ruleset, Table, Unknown, Verdict
 from v6gap.firewall.nft import SOURCE, read_nft
 from v6gap.model import Snapshot
 
@@ -32,12 +32,33 @@ def save_backend(command: str, text: str) -> Optional[str]:
     return found.group(1) if found and found.group(1) else None
 
 
-def _same_table(json_table: Table, save_table: Table, save_text: str) -> bool:
-    """Whether a save dump's table is the JSON table iptables-nft wrote (not a native one)."""
+def _phantom(chain: Chain) -> bool:
+    """A built-in chain iptables-save prints though nf_tables has no such chain.
+
+    iptables-nft creates base chains only when they are used (kube-proxy's ``--noflush``
+    restores never name INPUT), yet its save dump declares every built-in chain with policy
+    ACCEPT: an empty accepting base chain, which decides nothing.
+    """
+    return chain.is_base and chain.policy == "accept" and not chain.rules
+
+
+def _same_table(json_table: Table, save_table: Table, save_text: str) -> Optional[Table]:
+    """The save dump's copy of the JSON table iptables-nft wrote (None: a native nft table),
+    without the built-in chains that exist only in the dump."""
     if f"# Table `{save_table.name}' contains incompatible" in save_text:
-        return False
+        return None
     names = {c.name for c in json_table.chains}
-    return names == {c.name for c in save_table.chains}
+    saved = {c.name for c in save_table.chains}
+    if not names <= saved:
+        return None
+    extra = [c for c in save_table.chains if c.name not in names]
+    if not all(_phantom(c) for c in extra):
+        return None
+    if not extra:
+        return save_table
+    return dataclasses.replace(
+        save_table, chains=tuple(c for c in save_table.chains if c.name in names)
+    )
 
 
 def read_firewall(nft_json: Union[str, Ruleset, None], saves: Mapping[str, str]) -> Ruleset:
@@ -69,9 +90,10 @@ def read_firewall(nft_json: Union[str, Ruleset, None], saves: Mapping[str, str])
             continue
         for table in read.tables:
             key = (table.family, table.name)
-            if key in by_key and _same_table(by_key[key], table, text):
+            same = _same_table(by_key[key], table, text) if key in by_key else None
+            if same is not None:
                 replaced.add(key)
-                added.append(table)
+                added.append(same)
         notes.extend(n for n in read.notes if any(f"*{t} " in n for _, t in replaced))
     kept = [t for t in ruleset.tables if (t.family, t.name) not in replaced]
     notes = [
