@@ -102,6 +102,11 @@ def audit(
         raise click.UsageError("--snapshot cannot be combined with --netns or --root")
     if probe_ports is not None and not probe_from_netns:
         raise click.UsageError("--probe-ports only goes with --probe-from-netns")
+    if probe_from_netns and probe_from_netns == netns:
+        raise click.UsageError(
+            "--probe-from-netns must be another namespace than --netns: a host's packets to its "
+            "own addresses go through its loopback interface, not its input filter"
+        )
     if probe_from_netns and (snapshot_file or root):
         raise click.UsageError(
             "--probe-from-netns probes a running host: not with --snapshot or --root"

@@ -63,7 +63,14 @@ def _self_targets(self_netns: Optional[str]) -> Targets:
 )
 @click.option("--all", "all_ports", is_flag=True, help="Every TCP port, 1-65535.")
 @click.option("--udp", "udp_spec", metavar="LIST", help="UDP ports to probe (named only).")
-@click.option("--no-icmp", is_flag=True, help="Skip the ICMP/ICMPv6 echo.")
+@click.option(
+    "--no-icmp",
+    is_flag=True,
+    help=(
+        "Skip the ICMP tests: echo, a neighbour solicitation to each on-link IPv6 target, and "
+        "the error probe (UDP 33434: does an ICMP port-unreachable come back?)."
+    ),
+)
 @click.option(
     "--from-netns",
     metavar="NAME",

@@ -17,6 +17,7 @@ from tests.unit.cli.test_cli import ROOTS, run
         (["--snapshot", "s.json", "--probe-from-netns", "x"], "not with --snapshot or --root"),
         (["--probe-from-netns", "x", "--probe-ports", "9-1"], "runs backwards"),
         (["--probe-from-netns", "v6g-nope-0"], "--probe-from-netns v6g-nope-0: no such network"),
+        (["--netns", "v6g-a-0", "--probe-from-netns", "v6g-a-0"], "must be another namespace"),
     ],
 )
 def test_refusals_are_one_line_exit_2(capsys: Any, argv: list[str], message: str) -> None:
