@@ -113,6 +113,7 @@ def test_init_from_a_lab_host_keeps_its_listeners(lab_factory: Any, tmp_path: Pa
     kept = {(s.proto, s.port) for s in policy.services}
     assert {("tcp", 22), ("tcp", 80), ("tcp", 8080), ("udp", 5353)} <= kept
     assert policy.profile is Profile.SERVER
+    assert preflight(policy, snap, render(policy, snap)) == ()  # its first plan cuts nothing
     # The same through the command line, then the rendered ruleset accepts those ports.
     from v6gap.cli.main import main
 

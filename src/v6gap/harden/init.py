@@ -9,6 +9,8 @@ from v6gap.harden.render import detect_routers
 from v6gap.model import Profile, Snapshot
 
 TUNNEL_KINDS = {"sit", "ipip", "ip6tnl", "gre", "ip6gre", "gretap", "ip6gretap", "fou"}
+# The addresses of the tunnel mechanisms TUN-02 names: 6to4 and Teredo (ISATAP by its IID).
+TUNNEL_NETS = tuple(ipaddress.IPv6Network(n) for n in ("2002::/16", "2001::/32"))
 
 
 def _network_facing(address: str) -> bool:
@@ -30,13 +32,50 @@ def listening_services(snapshot: Snapshot) -> tuple[Service, ...]:
     return tuple(services.values())
 
 
+def slaac_evidence(snapshot: Snapshot) -> list[str]:
+    """What Router Advertisements configured: routes (proto ra) and SLAAC addresses."""
+    found = [
+        f"route {r.dst} via {r.gateway or '-'} dev {r.dev or '-'} proto ra"
+        for r in snapshot.routes
+        if r.family == "ipv6" and r.proto == "ra"
+    ]
+    return found + [
+        f"{i.name} {a.address}/{a.prefixlen} ({', '.join(a.flags)})"
+        for i in snapshot.interfaces
+        for a in i.addresses
+        if a.family == "ipv6" and a.scope == "global" and "mngtmpaddr" in a.flags
+    ]
+
+
+def tunnel_evidence(snapshot: Snapshot) -> list[str]:
+    """Tunnels that carry traffic: tunnel interfaces up with addresses, tunnel addresses."""
+    found = []
+    for iface in snapshot.interfaces:
+        carried = [a for a in iface.addresses if a.scope != "link"]
+        tunnel_kind = (iface.kind or "") in TUNNEL_KINDS
+        tunnelled = [a for a in carried if _tunnel_address(a.address)]
+        if iface.up and ((tunnel_kind and carried) or tunnelled):
+            shown = ", ".join(f"{a.address}/{a.prefixlen}" for a in (tunnelled or carried))
+            found.append(f"{iface.name} ({iface.kind or 'device'}, up): {shown}")
+    return found
+
+
+def _tunnel_address(text: str) -> bool:
+    try:
+        address = ipaddress.IPv6Address(text.split("%")[0])
+    except ValueError:
+        return False
+    isatap = (int(address) >> 32) & 0xFFFFFFFF in (0x00005EFE, 0x02005EFE)
+    return isatap or any(address in net for net in TUNNEL_NETS)
+
+
 def guess_profile(snapshot: Snapshot) -> Profile:
     sysctl = snapshot.sysctl
     if snapshot.ipv6_proc is False or sysctl.get("net.ipv6.conf.all.disable_ipv6") == "1":
         return Profile.DISABLED
     if sysctl.get("net.ipv6.conf.all.forwarding") == "1":
         return Profile.ROUTER
-    if any(r.family == "ipv6" and r.proto == "ra" for r in snapshot.routes):
+    if slaac_evidence(snapshot):
         return Profile.SLAAC_HOST
     return Profile.SERVER
 
@@ -53,7 +92,8 @@ def _ndp(snapshot: Snapshot) -> Ndp:
 
 
 def policy_from_snapshot(snapshot: Snapshot) -> Policy:
-    tunnels = any((i.kind or "") in TUNNEL_KINDS for i in snapshot.interfaces)
+    # The same evidence preflight judges, so that the first plan is not refused.
+    tunnels = bool(tunnel_evidence(snapshot))
     return Policy(
         profile=guess_profile(snapshot),
         services=listening_services(snapshot),

@@ -20,7 +20,7 @@ import msgspec
 from v6gap.checks.context import Context
 from v6gap.checks.run import evaluate
 from v6gap.checks.state.loopback_dependencies import CHECK as LOOPBACK_DEPENDENCIES
-from v6gap.harden.init import TUNNEL_KINDS, listening_services
+from v6gap.harden.init import listening_services, slaac_evidence, tunnel_evidence
 from v6gap.harden.owner import container_tables
 from v6gap.harden.policy import Policy, Service
 from v6gap.harden.render import FORWARDING_PROFILES, Artefact, known_routers
@@ -33,8 +33,6 @@ CONTAINER_IFACE_PREFIXES = (
     "docker", "br-", "cni", "flannel", "cali", "vxlan.calico", "cilium", "kube-", "weave",
 )  # fmt: skip
 CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
-# The addresses of the tunnel mechanisms TUN-02 names: 6to4, Teredo, ISATAP.
-TUNNEL_NETS = tuple(ipaddress.IPv6Network(n) for n in ("2002::/16", "2001::/32"))
 
 
 class Refusal(msgspec.Struct, frozen=True):
@@ -99,17 +97,7 @@ def _slaac(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     """Profiles other than slaac-host set accept_ra=0: addresses and routes from RAs expire."""
     if policy.profile in (Profile.SLAAC_HOST, Profile.DISABLED) or snapshot.source == "root":
         return []
-    evidence = [
-        f"route {r.dst} via {r.gateway or '-'} dev {r.dev or '-'} proto ra"
-        for r in snapshot.routes
-        if r.family == "ipv6" and r.proto == "ra"
-    ]
-    evidence += [
-        f"{i.name} {a.address}/{a.prefixlen} ({', '.join(a.flags)})"
-        for i in snapshot.interfaces
-        for a in i.addresses
-        if a.family == "ipv6" and a.scope == "global" and "mngtmpaddr" in a.flags
-    ]
+    evidence = slaac_evidence(snapshot)
     if not evidence:
         missing = snapshot.missing("routes", "interfaces")
         if missing:
@@ -155,25 +143,10 @@ def _tunnels(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     """tunnels_used: false blocks the modules and the ruleset drops their packets."""
     if policy.tunnels_used or snapshot.source == "root":
         return []
-    evidence = []
-    for iface in snapshot.interfaces:
-        carried = [a for a in iface.addresses if a.scope != "link"]
-        tunnel_kind = (iface.kind or "") in TUNNEL_KINDS
-        tunnel_address = [a for a in carried if _tunnel_address(a.address)]
-        if iface.up and ((tunnel_kind and carried) or tunnel_address):
-            shown = ", ".join(f"{a.address}/{a.prefixlen}" for a in (tunnel_address or carried))
-            evidence.append(f"{iface.name} ({iface.kind or 'device'}, up): {shown}")
+    evidence = tunnel_evidence(snapshot)
     if not evidence:
         return []
     return _refuse("tunnel-in-use", "tunnels_used is false but a tunnel carries traffic", evidence)
-
-
-def _tunnel_address(text: str) -> bool:
-    address = _address(text)
-    if not isinstance(address, ipaddress.IPv6Address):
-        return False
-    isatap = (int(address) >> 32) & 0xFFFFFFFF in (0x00005EFE, 0x02005EFE)
-    return isatap or any(address in net for net in TUNNEL_NETS)
 
 
 # --------------------------------------------------------------------------- listeners

@@ -8,7 +8,8 @@ import pytest
 
 from tests.conftest import make_snapshot
 from tests.unit.firewall.rulesets import Nft
-from v6gap.harden.policy import parse_policy
+from v6gap.harden.init import policy_from_snapshot
+from v6gap.harden.policy import Policy, parse_policy
 from v6gap.harden.preflight import Session, parse_ssh_connection, preflight
 from v6gap.harden.render import render
 
@@ -200,3 +201,26 @@ def test_turning_forwarding_off_refused_while_the_host_forwards() -> None:
     assert "net.ipv4.ip_forward = 1" in found["forwarding-in-use"]
     assert codes(SSH + "profile: router", sysctl={"net.ipv6.conf.all.forwarding": "1"}) == {}
     assert codes(SSH, sysctl={"net.ipv6.conf.all.forwarding": "0"}) == {}
+
+
+# --------------------------------------------------------------------------- init, then preflight
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"sockets": LISTEN_22},
+        {"routes": [RA_ROUTE], "interfaces": [SLAAC_ADDR]},
+        {"interfaces": [SLAAC_ADDR]},
+        {"interfaces": [tunnel_iface("2002:c000:201::1", kind=None)]},
+        {"interfaces": [tunnel_iface("2001:db8:9::1")]},
+        {"sysctl": {"net.ipv6.conf.all.forwarding": "1"}},
+    ],
+)
+def test_a_policy_from_init_is_not_refused_on_its_host(fields: dict[str, Any]) -> None:
+    """``harden init`` reads the same evidence preflight judges: its first plan cuts nothing."""
+    snapshot = make_snapshot(**fields)
+    policy = policy_from_snapshot(snapshot)
+    assert preflight(policy, snapshot, render(policy, snapshot)) == ()
+    # The default policy is refused on each: the cases are not trivially clean.
+    assert preflight(Policy(), snapshot, render(Policy(), snapshot)) != ()
