@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from tests.unit.harden.test_apply_backup import wait_for_state
 from tests.unit.harden.test_apply_offline import tree
 from tests.unit.harden.test_cli_harden import ROOTS
 from v6gap.harden.backup import Manifest, backup_path, list_backups, read_manifest
@@ -40,6 +41,16 @@ COVERED_SERVER = {
     "V6G-FW-02", "V6G-FW-04", "V6G-FW-05", "V6G-FW-06", "V6G-FW-07", "V6G-FW-08", "V6G-FW-09",
     "V6G-FW-11", "V6G-FW-12", "V6G-TUN-04",
 }  # fmt: skip
+_FW = (
+    "V6G-STATE-05", "V6G-FW-01", "V6G-FW-02", "V6G-FW-04", "V6G-FW-05", "V6G-FW-06", "V6G-FW-07",
+    "V6G-FW-08", "V6G-FW-09", "V6G-FW-11", "V6G-FW-12", "V6G-TUN-04",
+)  # fmt: skip
+COVERED_BY_PROFILE = {  # with a known router, and the management port kept
+    "slaac-host": {"V6G-NDP-02", "V6G-NDP-03", "V6G-NDP-04", "V6G-NDP-06", *_FW},
+    "k8s-node": {"V6G-NDP-02", "V6G-NDP-03", "V6G-NDP-06", *_FW},
+    "router": {"V6G-NDP-02", "V6G-NDP-03", *_FW},
+    "disabled": {"V6G-STATE-03", *_FW},
+}
 SYSCTL_KEYS = ("accept_ra", "accept_redirects", "accept_source_route", "autoconf", "forwarding")
 
 
@@ -107,15 +118,6 @@ def covered_in(output: str) -> set[str]:
     line = next(ln for ln in output.splitlines() if ln.startswith("audit after apply"))
     assert "checks the policy covers pass: " in line, output
     return set(line.split("checks the policy covers pass: ", 1)[1].split(", "))
-
-
-def wait_for_state(server: Server, backup_id: str, state: str, limit: float = 90) -> Manifest:
-    deadline = time.monotonic() + limit
-    while True:
-        manifest = server.manifest(backup_id)
-        if manifest.state == state or time.monotonic() > deadline:
-            return manifest
-        time.sleep(0.2)
 
 
 def test_apply_confirm_then_rollback_id(server: Server) -> None:
@@ -198,7 +200,7 @@ def test_timer_rolls_back_after_the_terminal_is_gone(server: Server, tmp_path: P
         os.killpg(session.pid, signal.SIGKILL)  # the terminal, its shell and all in it
         session.wait()
     [backup_id] = list_backups(str(server.root))
-    manifest = wait_for_state(server, backup_id, "rolled-back")
+    manifest = wait_for_state(backup_path(str(server.root), backup_id), "rolled-back", 90)
     assert manifest.state == "rolled-back", manifest.history
     assert [p.name for p in server.root.iterdir()] == ["var"]  # created files and dirs removed
     assert server.ruleset() == before_ruleset
@@ -234,3 +236,16 @@ def test_nft_refusing_midway_leaves_the_previous_state(server: Server) -> None:
     finally:
         owner.stdin.close()
         owner.wait(timeout=10)
+
+
+@pytest.mark.parametrize("profile", sorted(COVERED_BY_PROFILE))
+def test_every_profile_passes_the_checks_it_covers(server: Server, profile: str) -> None:
+    server.policy.write_text(f"profile: {profile}\nrouters: [fe80::1]\n{KEEP}")
+    before = server.ruleset()
+    # The image's /etc/hosts maps localhost to ::1: preflight refuses `disabled` for that.
+    done = server.apply("--override", "ipv6-loopback-in-use")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert covered_in(done.stdout) == COVERED_BY_PROFILE[profile]
+    rolled = server.v6gap("rollback")
+    assert rolled.returncode == 0, rolled.stderr
+    assert server.ruleset() == before

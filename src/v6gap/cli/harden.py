@@ -79,6 +79,7 @@ def init(
 
 class _Prepared(NamedTuple):
     policy: Policy
+    snapshot: Snapshot
     artefacts: tuple[Artefact, ...]
     refusals: tuple[Refusal, ...]
 
@@ -97,7 +98,7 @@ def _prepare(policy_file: str, root: str, offline: bool) -> _Prepared:
     snap = collect_target(root, offline)
     artefacts = render(policy, snap)
     session = parse_ssh_connection(os.environ.get("SSH_CONNECTION"))
-    return _Prepared(policy, artefacts, preflight(policy, snap, artefacts, session))
+    return _Prepared(policy, snap, artefacts, preflight(policy, snap, artefacts, session))
 
 
 def _image_only(root: str) -> bool:
@@ -184,7 +185,7 @@ def apply(
     from v6gap.harden.apply import apply as apply_policy
     from v6gap.harden.backup import HardenError
     from v6gap.harden.plan import plan as make_plan
-    from v6gap.harden.render import SYSCTL_PATH
+    from v6gap.harden.render import SYSCTL_PATH, known_routers
     from v6gap.harden.verify import covered_checks
 
     if not offline and _image_only(root):
@@ -210,7 +211,8 @@ def apply(
         say=_say,
     )
     sysctl_conf = next(a.content for a in artefacts if a.path == SYSCTL_PATH)
-    covered = covered_checks(policy.profile, offline, skipped, sysctl_conf)
+    routers = bool(known_routers(policy, prepared.snapshot))
+    covered = covered_checks(policy.profile, offline, skipped, sysctl_conf, routers)
     return _post_apply_audit(policy.profile, root, offline, covered)
 
 

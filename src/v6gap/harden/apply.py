@@ -25,6 +25,7 @@ from v6gap.harden.backup import (
     list_backups,
     locked,
     make_dirs,
+    missing_dirs,
     new_backup,
     read_manifest,
     save_file,
@@ -110,15 +111,6 @@ def _real_path(root: str, path: str) -> str:
     return Host(root=root).resolve(path)
 
 
-def _missing_dirs(path: str) -> tuple[str, ...]:
-    made: list[str] = []
-    directory = os.path.dirname(path)
-    while not os.path.isdir(directory):
-        made.append(directory)
-        directory = os.path.dirname(directory)
-    return tuple(reversed(made))
-
-
 def _unfinished(root: str) -> Optional[str]:
     for backup_id in reversed(list_backups(root)):
         backup = backup_path(root, backup_id)
@@ -140,7 +132,7 @@ def _save_previous(backup: str, root: str, found: Changes, manifest: Manifest) -
             real=real,
             existed=os.path.lexists(real),
             new_sha256=sha256(f.content.encode()),
-            created_dirs=_missing_dirs(real),
+            created_dirs=missing_dirs(os.path.dirname(real)),
         )
         if saved.existed:
             with open(real, "rb") as fh:

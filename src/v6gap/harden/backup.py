@@ -100,17 +100,23 @@ def fsync_dir(path: str) -> None:
         os.close(fd)
 
 
+def missing_dirs(path: str) -> tuple[str, ...]:
+    """The directories ``mkdir -p path`` would make, outermost first."""
+    missing: list[str] = []
+    directory = os.path.abspath(path)
+    while not os.path.isdir(directory):
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    return tuple(reversed(missing))
+
+
 def make_dirs(path: str) -> tuple[str, ...]:
     """``mkdir -p``; returns the directories it made, outermost first."""
-    made: list[str] = []
-    missing = os.path.abspath(path)
-    while not os.path.isdir(missing):
-        made.append(missing)
-        missing = os.path.dirname(missing)
-    for directory in reversed(made):
+    made = missing_dirs(path)
+    for directory in made:
         os.mkdir(directory, 0o755)
         fsync_dir(os.path.dirname(directory))
-    return tuple(reversed(made))
+    return made
 
 
 def write_atomic(

@@ -20,7 +20,8 @@ SYSCTL_COVERED: dict[Profile, tuple[str, ...]] = {
     Profile.SLAAC_HOST: (*_NDP_ALL, "V6G-NDP-04"),
     Profile.ROUTER: _NDP_ALL,
     Profile.K8S_NODE: _NDP_ALL,
-    Profile.DISABLED: (),
+    # NDP-01/02 are judged under `disabled` too, but its file only turns IPv6 off.
+    Profile.DISABLED: ("V6G-STATE-03",),
 }
 # Decided by the inet v6gap table alone: its input policy is drop, and a drop in any base
 # chain is final, whatever other tables accept.
@@ -35,6 +36,7 @@ RULESET_COVERED = (
     "V6G-FW-08",
     "V6G-FW-09",
     "V6G-FW-11",
+    "V6G-FW-12",  # the forward chain defaults to drop for every profile
     "V6G-TUN-04",
 )
 NEIGH_KEYS = tuple(f"net.ipv6.neigh.default.gc_thresh{i}" for i in (1, 2, 3))
@@ -48,14 +50,21 @@ def _sets_every_interface(sysctl_conf: str, wanted: dict[str, str]) -> bool:
 
 
 def covered_checks(
-    profile: Profile, offline: bool, skipped: dict[str, str], sysctl_conf: str
+    profile: Profile,
+    offline: bool,
+    skipped: dict[str, str],
+    sysctl_conf: str,
+    routers_known: bool,
 ) -> tuple[str, ...]:
     """The check ids that must pass once the policy is applied (see the tables above).
 
     NDP-07 counts only when the rendered sysctl file closes every knob it judges: a knob the
-    file leaves alone keeps the host's value, which the policy does not decide.
+    file leaves alone keeps the host's value, which the policy does not decide. NDP-06 counts
+    only with known routers: without, the RA guard is link-local only, which NDP-06 fails.
+    Checks that do not apply to the profile (``skip``) are never counted.
     """
     from v6gap.checks.ndp.ra_defence_in_depth import WANTED
+    from v6gap.checks.registry import all_checks
 
     ids = list(SYSCTL_COVERED[profile])
     if "V6G-NDP-07" in ids and not _sets_every_interface(
@@ -64,14 +73,12 @@ def covered_checks(
         ids.remove("V6G-NDP-07")
     if not any(k in skipped for k in NEIGH_KEYS) and profile is not Profile.DISABLED:
         ids.append("V6G-NDP-05")  # the neighbour limits were written (initial namespace only)
-    if offline:
-        return tuple(ids)  # an image's firewall files are not judged yet (FW: unknown)
-    ids += RULESET_COVERED
-    if profile not in (Profile.ROUTER, Profile.K8S_NODE):
-        ids.append("V6G-FW-12")
-    if profile is Profile.SLAAC_HOST:
-        ids.append("V6G-NDP-06")
-    return tuple(ids)
+    if not offline:  # an image's firewall files are not judged yet (FW: unknown)
+        ids += RULESET_COVERED
+        if routers_known:  # judged where the profile takes RAs (slaac-host, k8s-node)
+            ids.append("V6G-NDP-06")
+    applies = {c.meta.id for c in all_checks() if profile in c.meta.profiles}
+    return tuple(i for i in ids if i in applies)
 
 
 def collect_target(root: str, offline: bool) -> Snapshot:
