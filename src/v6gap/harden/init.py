@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from v6gap.harden.policy import POLICY_SCHEMA, Ndp, Policy, Service
+from v6gap.harden.owner import container_evidence, container_prefixes
+from v6gap.harden.policy import POLICY_SCHEMA, Forward, Ndp, Policy, Service
 from v6gap.harden.render import detect_routers
 from v6gap.model import Profile, Snapshot
 
@@ -73,6 +74,8 @@ def guess_profile(snapshot: Snapshot) -> Profile:
     sysctl = snapshot.sysctl
     if snapshot.ipv6_proc is False or sysctl.get("net.ipv6.conf.all.disable_ipv6") == "1":
         return Profile.DISABLED
+    if container_evidence(snapshot):  # forwarding pod/container traffic is its job
+        return Profile.K8S_NODE
     if sysctl.get("net.ipv6.conf.all.forwarding") == "1":
         return Profile.ROUTER
     if slaac_evidence(snapshot):
@@ -94,8 +97,11 @@ def _ndp(snapshot: Snapshot) -> Ndp:
 def policy_from_snapshot(snapshot: Snapshot) -> Policy:
     # The same evidence preflight judges, so that the first plan is not refused.
     tunnels = bool(tunnel_evidence(snapshot))
+    profile = guess_profile(snapshot)
+    pods = container_prefixes(snapshot) if profile is Profile.K8S_NODE else ()
     return Policy(
-        profile=guess_profile(snapshot),
+        profile=profile,
+        forward=Forward(pod_prefixes=pods),
         services=listening_services(snapshot),
         routers=tuple(detect_routers(snapshot)),
         tunnels_used=tunnels,

@@ -17,10 +17,12 @@ however Docker's or kube-proxy's chains accept it (preflight refuses that: conta
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import Optional
 
 from v6gap.collect.files import UFW_CONF, shell_assignments
-from v6gap.model import Profile, Snapshot
+from v6gap.model import Interface, Profile, Snapshot
 
 NFTABLES_PATH = "/etc/nftables.conf"
 DROPIN_PATH = "/etc/nftables.d/v6gap.nft"
@@ -29,6 +31,45 @@ WANTS_PATH = "/etc/systemd/system/multi-user.target.d/v6gap-nftables.conf"
 _OWNED_MARK = "# Written by v6gap harden"
 CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
 CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
+CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
+# Bridges and overlays that container runtimes and CNIs create (Docker's user networks are
+# br-<12 hex digits>; a plain br-lan is not one).
+CONTAINER_IFACE = re.compile(
+    r"docker\d+|br-[0-9a-f]{12}|cni\d+|cni-.+|flannel\..+|cali.+|vxlan\.calico|cilium_.+"
+    r"|kube-.+|weave|kube-ipvs\d+"
+)
+
+
+def container_interfaces(snapshot: Snapshot) -> list[Interface]:
+    return [i for i in snapshot.interfaces if CONTAINER_IFACE.fullmatch(i.name)]
+
+
+def container_evidence(snapshot: Snapshot) -> list[str]:
+    """Why containers look routed through this host: interfaces, tables, processes."""
+    found = [f"interface {i.name}" for i in container_interfaces(snapshot)]
+    found += container_tables(snapshot)
+    return found + [f"process {p}" for p in CONTAINER_PROCESSES if p in snapshot.processes]
+
+
+def container_prefixes(snapshot: Snapshot) -> tuple[str, ...]:
+    """The container networks: prefixes on container interfaces and routes through them."""
+    names = {i.name for i in container_interfaces(snapshot)}
+    texts = [
+        f"{a.address}/{a.prefixlen}"
+        for i in container_interfaces(snapshot)
+        for a in i.addresses
+        if a.scope != "link"
+    ]
+    texts += [r.dst for r in snapshot.routes if r.dev in names and r.dst != "default"]
+    found: list[str] = []
+    for text in texts:
+        try:
+            net = str(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            continue
+        if net not in found and not ipaddress.ip_network(net).is_link_local:
+            found.append(net)
+    return tuple(found)
 
 
 def container_tables(snapshot: Snapshot) -> list[str]:

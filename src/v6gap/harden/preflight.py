@@ -21,7 +21,7 @@ from v6gap.checks.context import Context
 from v6gap.checks.run import evaluate
 from v6gap.checks.state.loopback_dependencies import CHECK as LOOPBACK_DEPENDENCIES
 from v6gap.harden.init import listening_services, slaac_evidence, tunnel_evidence
-from v6gap.harden.owner import container_tables
+from v6gap.harden.owner import container_evidence
 from v6gap.harden.policy import Policy, Service
 from v6gap.harden.render import FORWARDING_PROFILES, Artefact, known_routers
 from v6gap.model import Profile, Snapshot, Status
@@ -29,10 +29,6 @@ from v6gap.model import Profile, Snapshot, Status
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 # Interfaces and chains that container runtimes and CNIs create: their traffic is forwarded.
-CONTAINER_IFACE_PREFIXES = (
-    "docker", "br-", "cni", "flannel", "cali", "vxlan.calico", "cilium", "kube-", "weave",
-)  # fmt: skip
-CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
 
 
 class Refusal(msgspec.Struct, frozen=True):
@@ -217,17 +213,6 @@ def _same_family(prefix: str, address: IPAddress) -> bool:
 # --------------------------------------------------------------------------- forwarding
 
 
-def _container_evidence(snapshot: Snapshot) -> list[str]:
-    found = [
-        f"interface {i.name}"
-        for i in snapshot.interfaces
-        if i.name.startswith(CONTAINER_IFACE_PREFIXES)
-    ]
-    found += container_tables(snapshot)
-    found += [f"process {p}" for p in CONTAINER_PROCESSES if p in snapshot.processes]
-    return found
-
-
 def _containers(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     """Docker and Kubernetes forward their containers' traffic through this host.
 
@@ -238,7 +223,7 @@ def _containers(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         return []
     if policy.profile is Profile.K8S_NODE and policy.forward.pod_prefixes:
         return []
-    evidence = _container_evidence(snapshot)
+    evidence = container_evidence(snapshot)
     if not evidence:
         return []
     why = (

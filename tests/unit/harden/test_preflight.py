@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import make_snapshot
 from tests.unit.firewall.rulesets import Nft
 from v6gap.harden.init import policy_from_snapshot
-from v6gap.harden.policy import Policy, parse_policy
+from v6gap.harden.policy import Policy, dump_policy, parse_policy
 from v6gap.harden.preflight import Session, parse_ssh_connection, preflight
 from v6gap.harden.render import render
 
@@ -176,6 +176,15 @@ def test_ssh_session_with_a_bad_client_is_refused() -> None:
 
 
 DOCKER0 = {"name": "docker0", "index": 3, "kind": "bridge", "up": True}
+DOCKER0_UP = {
+    **DOCKER0,
+    "addresses": [
+        {"family": "ipv4", "address": "172.17.0.1", "prefixlen": 16},
+        {"family": "ipv6", "address": "fd00:d0c::1", "prefixlen": 64},
+        {"family": "ipv6", "address": "fe80::1", "prefixlen": 64, "scope": "link"},
+    ],
+}
+POD_ROUTE = {"family": "ipv4", "dst": "10.244.1.0/24", "dev": "docker0", "gateway": "10.244.1.1"}
 POD_POLICY = SSH + "profile: k8s-node\nforward: {pod_prefixes: [10.244.0.0/16, fd00:10:244::/56]}\n"
 
 
@@ -188,6 +197,21 @@ def test_container_forwarding_refused_unless_the_node_names_its_pods() -> None:
     assert "container-forwarding" not in codes(POD_POLICY, interfaces=[DOCKER0])
     found = codes(SSH, processes=["kubelet"])
     assert "process kubelet" in found["container-forwarding"]
+
+
+def test_a_plain_bridge_is_not_a_container_network() -> None:
+    br_lan = {"name": "br-lan", "index": 4, "kind": "bridge", "up": True}
+    assert "container-forwarding" not in codes(SSH, interfaces=[br_lan])
+    docker_net = {**br_lan, "name": "br-0123456789ab"}
+    assert "container-forwarding" in codes(SSH, interfaces=[docker_net])
+
+
+def test_init_names_the_container_networks_as_pod_prefixes() -> None:
+    snapshot = make_snapshot(interfaces=[DOCKER0_UP], routes=[POD_ROUTE])
+    policy = policy_from_snapshot(snapshot)
+    assert policy.profile.value == "k8s-node"
+    assert policy.forward.pod_prefixes == ("172.17.0.0/16", "fd00:d0c::/64", "10.244.1.0/24")
+    assert parse_policy(dump_policy(policy)) == policy  # what init writes is a valid policy
 
 
 def test_container_forwarding_seen_in_docker_chains() -> None:
@@ -215,6 +239,8 @@ def test_turning_forwarding_off_refused_while_the_host_forwards() -> None:
         {"interfaces": [tunnel_iface("2002:c000:201::1", kind=None)]},
         {"interfaces": [tunnel_iface("2001:db8:9::1")]},
         {"sysctl": {"net.ipv6.conf.all.forwarding": "1"}},
+        {"interfaces": [DOCKER0_UP], "sysctl": {"net.ipv4.ip_forward": "1"}},
+        {"interfaces": [DOCKER0], "routes": [POD_ROUTE], "processes": ["kubelet"]},
     ],
 )
 def test_a_policy_from_init_is_not_refused_on_its_host(fields: dict[str, Any]) -> None:
