@@ -211,3 +211,26 @@ def test_drop_in_table_beside_another_owner(lab_factory: Any) -> None:
         assert not lab.connect("client", "tcp", address, 9000).open, family
     listed = lab.exec("server", ["nft", "list", "tables"], check=True).stdout
     assert "table inet filter" in listed and "table inet v6gap" in listed
+
+
+def test_output_drop_keeps_neighbour_discovery_and_replies(lab_factory: Any) -> None:
+    """output: drop on a real kernel: the host still answers (echo replies, TCP replies) and
+    resolves its neighbours (NS/NA out), and opens only the connections ``allow`` names."""
+    lab = lab_factory(scenarios.pair())
+    lab.start_listener("server", "tcp", "::", 2222, v6only=False, name="lab-svc")
+    for port in (443, 8443):
+        lab.start_listener("client", "tcp", "::", port, v6only=False, name=f"lab-{port}")
+    client6 = lab.addr("client", 6)
+    assert lab.connect("server", "tcp", client6, 8443).open  # the control: output open
+    policy = parse_policy(
+        "services: [{port: 2222}]\noutput: {policy: drop, allow: [{port: 443}]}\n"
+    )
+    load_rendered(lab, "server", policy)
+    for host in ("client", "server"):
+        lab.exec(host, ["ip", "-6", "neigh", "flush", "dev", "eth0"], check=True)
+    for family in (4, 6):
+        server, client = lab.addr("server", family), lab.addr("client", family)
+        assert lab.ping("client", server), family  # NS/NA out, echo reply as established
+        assert lab.connect("client", "tcp", server, 2222).open, family
+        assert lab.connect("server", "tcp", client, 443).open, family
+        assert not lab.connect("server", "tcp", client, 8443).open, family
