@@ -249,3 +249,6 @@ def test_every_profile_passes_the_checks_it_covers(server: Server, profile: str)
     rolled = server.v6gap("rollback")
     assert rolled.returncode == 0, rolled.stderr
     assert server.ruleset() == before
+    # `disabled` deleted the static IPv6 address with disable_ipv6: the rollback re-adds it.
+    assert server.lab.addr("server", 6) in server.lab.exec("server", ["ip", "-6", "addr"]).stdout
+    assert server.reaches()

@@ -144,6 +144,10 @@ def _save_previous(backup: str, root: str, found: Changes, manifest: Manifest) -
         manifest.files.append(saved)
     manifest.sysctls = [SysctlChange(w.key, w.path, now, w.value) for w, now in found.sysctls]
     manifest.skipped_sysctls = dict(found.skipped)
+    if any(
+        c.path.endswith("/disable_ipv6") and c.value == "1" != c.previous for c in manifest.sysctls
+    ):
+        manifest.ipv6_static = runtime.static_ipv6()
     if found.nft is not None:
         write_atomic(os.path.join(backup, RULESET), runtime.list_ruleset().encode(), 0o600)
         manifest.ruleset_saved = True

@@ -72,6 +72,7 @@ class Manifest(msgspec.Struct):
     ruleset_saved: bool = False  # ruleset.nft holds the previous ruleset
     ruleset_loaded: bool = False  # the new table went live (rollback must restore the ruleset)
     applied_table: Optional[str] = None  # ``nft list table inet v6gap`` right after the load
+    ipv6_static: list[list[str]] = []  # ``ip -6`` commands for what disable_ipv6 deletes
     timer: Optional[Timer] = None
     history: list[str] = []  # one line per state change, for people
     schema: str = BACKUP_SCHEMA

@@ -73,6 +73,13 @@ def restore(backup: str, manifest: Manifest, *, files: Optional[int] = None) -> 
             problems.append(str(exc))
     if manifest.sysctls:
         done.append(f"{restored} sysctls")
+    for args in manifest.ipv6_static:  # after disable_ipv6 went back to 0
+        try:
+            runtime.run_ip(args)
+        except HardenError as exc:
+            problems.append(str(exc))
+    if manifest.ipv6_static:
+        done.append(f"{len(manifest.ipv6_static)} IPv6 addresses and routes")
     chosen = manifest.files if files is None else manifest.files[:files]
     for saved in reversed(chosen):
         try:

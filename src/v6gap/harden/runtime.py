@@ -9,10 +9,11 @@ audit sees no drift (STATE-02).
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import shutil
 import subprocess
-from typing import Optional
+from typing import Any, Optional
 
 import msgspec
 
@@ -159,3 +160,53 @@ def load(text: str) -> None:
 def restore_ruleset(saved: str) -> None:
     """``flush ruleset`` and the saved ruleset in one transaction."""
     load("flush ruleset\n" + saved)
+
+
+# --------------------------------------------------------------------------- IPv6 addresses
+
+# Turning `disable_ipv6` on deletes every IPv6 address and route of the interface, and turning
+# it off again brings back only the link-local ones: the static ones are kept here so that a
+# rollback gives the host back its addresses (and the SSH session its path).
+FOREVER = 4294967295
+
+
+def _ip_json(args: list[str]) -> list[dict[str, Any]]:
+    ip = shutil.which("ip")
+    if ip is None:
+        raise HardenError("ip (iproute2) not found: cannot save the IPv6 addresses")
+    try:
+        done = subprocess.run(
+            [ip, "-j", "-6", *args], capture_output=True, text=True, timeout=30, check=True
+        )
+        data = json.loads(done.stdout or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        raise HardenError(f"ip -6 {' '.join(args)}: {exc}") from None
+    return [d for d in data if isinstance(d, dict)]
+
+
+def static_ipv6() -> list[list[str]]:
+    """``ip -6`` argument lists that re-create the static addresses, then the static routes."""
+    commands: list[list[str]] = []
+    for link in _ip_json(["addr", "show"]):
+        for a in link.get("addr_info", []):
+            lasting = a.get("valid_life_time") == FOREVER and not a.get("dynamic")
+            if a.get("scope") in ("global", "site") and lasting:
+                extra = [flag for flag in ("nodad", "noprefixroute") if a.get(flag)]
+                commands.append(
+                    ["addr", "replace", f"{a['local']}/{a['prefixlen']}", "dev",
+                     link["ifname"], *extra]
+                )  # fmt: skip
+    for r in _ip_json(["route", "show"]):
+        if r.get("protocol") in ("kernel", "ra") or "dev" not in r:
+            continue
+        via = ["via", r["gateway"]] if r.get("gateway") else []
+        metric = ["metric", str(r["metric"])] if "metric" in r else []
+        commands.append(["route", "replace", r["dst"], *via, "dev", r["dev"], *metric])
+    return commands
+
+
+def run_ip(args: list[str]) -> None:
+    ip = shutil.which("ip") or "ip"
+    done = subprocess.run([ip, "-6", *args], capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        raise HardenError(f"ip -6 {' '.join(args)}: {done.stderr.strip()}")
