@@ -162,11 +162,18 @@ def test_preflight_session_verdict_agrees_with_the_engine(
     client = lab.addr(client_host, 6)
     session = Session(client, 40000, lab.addr("server", 6), 22)
     snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
-    refusals = preflight(policy, snap, render(policy, snap), session)
+    artefacts = render(policy, snap)
+    refusals = preflight(policy, snap, artefacts, session)
     assert ("ssh-session-dropped" in {r.code for r in refusals}) is refused, refusals
     ruleset = read_snapshot(snap)
     verdict = explain(ruleset, "ipv6", 6, dport=22, saddr=client).verdict
     assert verdict == ("drop" if refused else "accept"), verdict
+    # Given the ruleset, preflight asks the engine itself, and says the same.
+    by_engine = preflight(policy, snap, artefacts, session, ruleset=ruleset)
+    assert [r.code for r in by_engine] == [r.code for r in refusals], by_engine
+    if refused:
+        reason = by_engine[-1].reason
+        assert "is dropped" in reason and "policy drop" in reason, reason
 
 
 OTHER_OWNER_NFT = """\

@@ -20,6 +20,7 @@ import msgspec
 from v6gap.checks.context import Context
 from v6gap.checks.run import evaluate
 from v6gap.checks.state.loopback_dependencies import CHECK as LOOPBACK_DEPENDENCIES
+from v6gap.firewall.model import TCP, Ruleset
 from v6gap.harden.init import listening_services, slaac_evidence, tunnel_evidence
 from v6gap.harden.owner import container_evidence
 from v6gap.harden.policy import Policy, Service
@@ -60,13 +61,19 @@ def preflight(
     snapshot: Snapshot,
     artefacts: tuple[Artefact, ...],
     session: Optional[Session] = None,
+    *,
+    ruleset: Optional[Ruleset] = None,
 ) -> tuple[Refusal, ...]:
-    """Every refusal for applying ``artefacts`` (rendered from ``policy``) to this host."""
+    """Every refusal for applying ``artefacts`` (rendered from ``policy``) to this host.
+
+    ``ruleset``: the rendered ruleset as the engine reads it (e.g. ``read_nft_text`` on the
+    rendered file, with the tables that stay beside it); given, the SSH session is judged by
+    the engine on it instead of on the policy's services."""
     found: list[Refusal] = []
     for judge in _JUDGES:
         found += judge(policy, snapshot)
     if session is not None and policy.profile is not Profile.DISABLED:
-        found += _session(policy, session)
+        found += _session(policy, session, ruleset)
     return tuple(found)
 
 
@@ -167,13 +174,13 @@ def _listeners(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     return _refuse("listener-blocked", "the ruleset drops listeners that run now", cut, ", ", 8)
 
 
-def _session(policy: Policy, session: Session) -> list[Refusal]:
+def _session(policy: Policy, session: Session, ruleset: Optional[Ruleset]) -> list[Refusal]:
     """The SSH session's client must be able to reconnect through the rendered input chain.
 
-    Judged on the policy's services, not on the rendered text: in the input chain the only
+    Without a ruleset, judged on the policy's services: in the rendered input chain the only
     accepts of new TCP connections are the service rules (the rest is loopback, conntrack's
-    established/related, and ICMP), and the lab test judges the rendered ruleset with the
-    engine to keep the two in agreement. The running session itself survives on conntrack's
+    established/related, and ICMP), and a lab test judges the loaded ruleset with the engine
+    to keep the two in agreement. The running session itself survives on conntrack's
     established state; a reconnect, or a new session to confirm, would not.
     """
     client = _address(session.client)
@@ -185,14 +192,34 @@ def _session(policy: Policy, session: Session) -> list[Refusal]:
         client = client.ipv4_mapped  # a dual-stack sshd sees IPv4 clients as ::ffff:a.b.c.d
     if client.is_loopback:
         return []
+    where = (
+        f"the SSH session running this command ($SSH_CONNECTION {session.client} "
+        f"{session.client_port} {session.server} {session.server_port})"
+    )
+    if ruleset is not None:
+        return _session_by_engine(ruleset, client, session.server_port, where)
     allowing = [s for s in policy.services if _admits(s, "tcp", session.server_port, client)]
     if allowing:
         return []
     return _refuse(
         "ssh-session-dropped",
-        f"no service admits tcp/{session.server_port} from {client}, the SSH session running "
-        f"this command ($SSH_CONNECTION {session.client} {session.client_port} "
-        f"{session.server} {session.server_port}): a reconnect would be dropped",
+        f"no service admits tcp/{session.server_port} from {client}, {where}: a reconnect "
+        "would be dropped",
+    )
+
+
+def _session_by_engine(ruleset: Ruleset, client: IPAddress, port: int, where: str) -> list[Refusal]:
+    from v6gap.firewall.parity import explain  # the engine, only when a ruleset is given
+
+    family = "ipv6" if client.version == 6 else "ipv4"
+    decision = explain(ruleset, family, TCP, dport=port, saddr=str(client))
+    if decision.verdict == "accept":
+        return []
+    what = "dropped" if decision.verdict == "drop" else f"{decision.verdict} (cannot promise)"
+    return _refuse(
+        "ssh-session-dropped",
+        f"a reconnect to tcp/{port} from {client}, {where}, is {what}",
+        decision.trace[-2:],
     )
 
 
