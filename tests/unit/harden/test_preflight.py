@@ -7,7 +7,7 @@ from typing import Any, Optional
 import pytest
 
 from tests.conftest import make_snapshot
-from tests.unit.firewall.rulesets import Nft
+from tests.unit.firewall.rulesets import ACCEPT, Nft, inet_input, tcp_dport
 from v6gap.harden.init import policy_from_snapshot
 from v6gap.harden.policy import Policy, dump_policy, parse_policy
 from v6gap.harden.preflight import Session, parse_ssh_connection, preflight
@@ -250,3 +250,16 @@ def test_a_policy_from_init_is_not_refused_on_its_host(fields: dict[str, Any]) -
     assert preflight(policy, snapshot, render(policy, snapshot)) == ()
     # The default policy is refused on each: the cases are not trivially clean.
     assert preflight(Policy(), snapshot, render(Policy(), snapshot)) != ()
+
+
+def test_ssh_session_judged_by_the_engine_when_given_the_ruleset() -> None:
+    session = Session("2001:db8:100::5", 50000, "2001:db8::10", 22)
+    policy = parse_policy("services: []")  # the policy alone would refuse
+    snapshot = make_snapshot()
+    artefacts = render(policy, snapshot)
+    opened = inet_input([tcp_dport(22), ACCEPT])
+    assert preflight(policy, snapshot, artefacts, session, ruleset=opened) == ()
+    [refusal] = preflight(policy, snapshot, artefacts, session, ruleset=inet_input())
+    assert refusal.code == "ssh-session-dropped" and "is dropped" in refusal.reason
+    v4 = Session("::ffff:192.0.2.9", 50000, "::ffff:192.0.2.10", 22)
+    assert preflight(policy, snapshot, artefacts, v4, ruleset=opened) == ()
