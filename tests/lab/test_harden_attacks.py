@@ -33,33 +33,23 @@ SMALL_MTU = 1280
 ALLOWED = (22, 80)  # the policy's services; the server also listens on 8080 (v6) and udp 5353
 TRANSFER_BYTES = 4 << 20
 
+
+def control_ruleset(*rules: str) -> str:
+    """An input chain with policy drop and ``rules``; it replaces the previous control table
+    (``nft -f`` adds to an existing table unless it is deleted first)."""
+    body = "".join(f"\t\t{rule}\n" for rule in rules)
+    return (
+        "table inet v6g_control\ndelete table inet v6g_control\n"
+        "table inet v6g_control {\n\tchain input {\n"
+        f"\t\ttype filter hook input priority filter; policy drop;\n{body}\t}}\n}}\n"
+    )
+
+
 # The mistakes the controls make: a ruleset without neighbour discovery, and one that accepts
 # replies but not the ICMPv6 errors related to them (packet-too-big is "related").
-# Each replaces the other: ``nft -f`` adds to an existing table unless it is deleted first.
-REPLACE = "table inet v6g_control\ndelete table inet v6g_control\n"
-NO_ND = (
-    REPLACE
-    + """\
-table inet v6g_control {
-	chain input {
-		type filter hook input priority filter; policy drop;
-		ct state established,related accept
-		icmpv6 type echo-request accept
-	}
-}
-"""
-)
-NO_PTB = (
-    REPLACE
-    + """\
-table inet v6g_control {
-	chain input {
-		type filter hook input priority filter; policy drop;
-		icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept
-		ct state established accept
-	}
-}
-"""
+NO_ND = control_ruleset("ct state established,related accept", "icmpv6 type echo-request accept")
+NO_PTB = control_ruleset(
+    "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept", "ct state established accept"
 )
 
 SCAPY_PREAMBLE = """\
