@@ -111,13 +111,13 @@ def run(backup: str, seconds: float, ready_fd: Optional[int]) -> int:
         try:
             done = restore(backup, manifest)
         except HardenError as exc:
+            _log(f"rollback failed: {exc}")
             manifest.state = "rollback-failed"
             write_manifest(backup, manifest, f"the timer's rollback failed: {exc}")
-            _log(f"rollback failed: {exc}")
             return 1
+        _log(f"rolled back: {', '.join(done)}")  # first: the manifest is what others wait on
         manifest.state = "rolled-back"
         write_manifest(backup, manifest, f"rolled back by the timer: {', '.join(done)}")
-        _log(f"rolled back: {', '.join(done)}")
     return 0
 
 

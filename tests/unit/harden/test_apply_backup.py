@@ -164,3 +164,18 @@ def test_confirm_stops_only_our_timer(tmp_path: Path) -> None:
 
 def bk_fields(manifest: bk.Manifest) -> dict[str, object]:
     return {f: getattr(manifest, f) for f in manifest.__struct_fields__}
+
+
+def test_restore_refuses_another_network_namespace(tmp_path: Path) -> None:
+    """A backup's sysctls belong to the namespace apply ran in: never written elsewhere."""
+    from v6gap.harden.restore import netns_inode, restore
+
+    value = tmp_path / "accept_ra"  # stands where /proc/sys would be: it must stay untouched
+    value.write_text("0\n")
+    backup_id, path = bk.new_backup(str(tmp_path))
+    manifest = bk.Manifest(backup_id, bk.utc_now(), str(tmp_path), "p", "server", False, 1)
+    manifest.sysctls.append(bk.SysctlChange("net.ipv6.conf.all.accept_ra", str(value), "1", "0"))
+    assert netns_inode() != 1
+    with pytest.raises(bk.HardenError, match="network namespace inode 1"):
+        restore(path, manifest)
+    assert value.read_text() == "0\n"

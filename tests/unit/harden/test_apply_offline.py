@@ -145,4 +145,9 @@ def test_confirm_and_rollback_errors_are_one_line(capsys: Any, tmp_path: Path) -
     code, _, err = run(capsys, "harden", "apply", "--policy", str(EXAMPLE), "--offline",
                        "--root", str(tmp_path), "--confirm-timeout", "0")  # fmt: skip
     assert code == 2 and err.count("\n") == 1 and "--confirm-timeout" in err
+    bad = tmp_path.parent / f"{tmp_path.name}-bad.yaml"
+    bad.write_text("services: [{port: 70000}]\nfoo: 1\n")
+    code, _, err = run(capsys, "harden", "apply", "--policy", str(bad), "--offline", "--root",
+                       str(tmp_path))  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and str(bad) in err
     assert list(tmp_path.iterdir()) == []
