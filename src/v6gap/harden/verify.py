@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from v6gap.cli.firewall import LINT_CHECKS  # one list for `firewall lint` and for this
 from v6gap.errors import CollectError
 from v6gap.model import Profile, Report, Snapshot, Status
 
@@ -23,22 +24,10 @@ SYSCTL_COVERED: dict[Profile, tuple[str, ...]] = {
     # NDP-01/02 are judged under `disabled` too, but its file only turns IPv6 off.
     Profile.DISABLED: ("V6G-STATE-03",),
 }
-# Decided by the inet v6gap table alone: its input policy is drop, and a drop in any base
-# chain is final, whatever other tables accept.
-RULESET_COVERED = (
-    "V6G-STATE-05",
-    "V6G-FW-01",
-    "V6G-FW-02",
-    "V6G-FW-04",
-    "V6G-FW-05",
-    "V6G-FW-06",
-    "V6G-FW-07",
-    "V6G-FW-08",
-    "V6G-FW-09",
-    "V6G-FW-11",
-    "V6G-FW-12",  # the forward chain defaults to drop for every profile
-    "V6G-TUN-04",
-)
+# Decided by the inet v6gap table alone: its input policy is drop (FW-01, FW-02, STATE-05),
+# and a drop in any base chain is final, whatever other tables accept; plus what
+# `v6gap firewall lint` judges on any ruleset (the forward chain defaults to drop: FW-12).
+RULESET_COVERED = ("V6G-STATE-05", "V6G-FW-01", "V6G-FW-02", *LINT_CHECKS)
 NEIGH_KEYS = tuple(f"net.ipv6.neigh.default.gc_thresh{i}" for i in (1, 2, 3))
 
 
