@@ -206,6 +206,8 @@ def test_timer_rolls_back_after_the_terminal_is_gone(server: Server, tmp_path: P
     assert server.ruleset() == before_ruleset
     assert server.sysctls() == before_sysctls
     assert server.reaches()
+    late = server.v6gap("confirm")
+    assert late.returncode == 2 and f"latest backup {backup_id}: rolled-back" in late.stderr
 
 
 def test_nft_refusing_midway_leaves_the_previous_state(server: Server) -> None:

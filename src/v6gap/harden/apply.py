@@ -279,7 +279,11 @@ def confirm(root: str, say: Say) -> Manifest:
             write_manifest(backup, manifest, f"confirmed ({note})")
         say(f"confirmed backup {backup_id} ({note}); the applied state stays")
         return manifest
-    raise HardenError(f"nothing to confirm under {root}: no apply waits for confirmation")
+    ids = list_backups(root)
+    latest = ""
+    if ids:  # say what became of the last apply (the timer may have been faster)
+        latest = f" (latest backup {ids[-1]}: {read_manifest(backup_path(root, ids[-1])).state})"
+    raise HardenError(f"nothing to confirm under {root}: no apply waits for confirmation{latest}")
 
 
 def rollback(root: str, backup_id: Optional[str], say: Say) -> Manifest:

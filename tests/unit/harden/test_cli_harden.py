@@ -104,3 +104,16 @@ def test_init_sources_cannot_be_combined(capsys: Any, tmp_path: Path) -> None:
     code, _, err = run(capsys, *argv)
     assert code == 2 and err.count("\n") == 1 and "cannot be combined" in err
     assert not out_file.exists()
+
+
+def test_plan_lists_preflight_refusals(capsys: Any, tmp_path: Path) -> None:
+    policy = tmp_path / "v6gap.yaml"
+    policy.write_text("profile: disabled\n")
+    root = str(ROOTS / "debian-12")  # its /etc/hosts maps localhost to ::1 first
+    code, out, _ = run(capsys, "harden", "plan", "--policy", str(policy), "--root", root)
+    assert code == 0
+    assert "# refused: disabling IPv6 breaks ::1 users" in out
+    assert "(apply needs --override ipv6-loopback-in-use)\n" in out
+    argv = ["harden", "plan", "--policy", str(policy), "--root", root, "--format", "json"]
+    code, out, _ = run(capsys, *argv)
+    assert [r["code"] for r in json.loads(out)["refusals"]] == ["ipv6-loopback-in-use"]
