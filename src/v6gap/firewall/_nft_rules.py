@@ -32,7 +32,6 @@ from v6gap.firewall.model import (
     Verdict,
 )
 
-MAX_DEPTH = 48  # libnftables nests a handful of levels; more is not a real ruleset
 MAX_STATEMENTS = 256  # per rule
 MAX_ELEMENTS = 1_000_000  # per set match; more becomes an Unknown match
 RAW_CHARS = 200  # of an Unknown match's raw text
@@ -59,22 +58,16 @@ class _NotUnderstood(Exception):
     """An expression outside what this reader models; its rule gets an Unknown match."""
 
 
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"), sort_keys=True)
+    except RecursionError:  # json.loads lets ~1000 levels through; dumps may stop earlier
+        return '"expression nested too deeply"'
+
+
 def raw_text(value: Any) -> str:
-    text = json.dumps(value, separators=(",", ":"), sort_keys=True)
+    text = _dumps(value)
     return text if len(text) <= RAW_CHARS else text[: RAW_CHARS - 1] + "…"
-
-
-def _too_deep(value: Any, limit: int) -> bool:
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
 
 
 class TableReader:
@@ -254,6 +247,8 @@ class TableReader:
         raise _NotUnderstood(f"{protocol} {field}")
 
     def _concat(self, parts: list[Any], right: Any) -> AnyOf:
+        if any(isinstance(p, dict) and "concat" in p for p in parts):
+            raise _NotUnderstood("nested concatenation")  # nft makes none; bounds the recursion
         items: list[Any] = []
         self._flatten(right, items)
         alternatives: list[tuple[Match, ...]] = []
@@ -307,11 +302,17 @@ class TableReader:
         return Verdict("vmap", entries=tuple(entries), detail=raw_text(key))
 
     def rule(self, body: dict[str, Any], origin: Origin) -> Rule:
+        """One rule; its nesting is bounded where the reading recurses (sets, concatenations),
+        and anything deeper than Python's own limit makes the whole rule unknown."""
         expr = body.get("expr")
-        if not isinstance(expr, list) or len(expr) > MAX_STATEMENTS or _too_deep(expr, MAX_DEPTH):
-            return Rule(
-                (Unknown("rule expression too large or malformed"),), Verdict("other"), origin
-            )
+        if isinstance(expr, list) and len(expr) <= MAX_STATEMENTS:
+            try:
+                return self._rule(body, expr, origin)
+            except RecursionError:
+                pass
+        return Rule((Unknown("rule expression too large or malformed"),), Verdict("other"), origin)
+
+    def _rule(self, body: dict[str, Any], expr: list[Any], origin: Origin) -> Rule:
         matches: list[Match] = []
         verdict = CONTINUE
         log = counter = False
@@ -338,7 +339,7 @@ class TableReader:
                 log = True
             elif name in ("limit", "quota") and isinstance(spec, dict):
                 limit = _limit_text(name, spec)
-            elif name == "set" and "limit" in json.dumps(spec):
+            elif name == "set" and "limit" in _dumps(spec):
                 limit = f"per-element limit in set statement {raw_text(spec)}"
             elif name == "xt" and isinstance(spec, dict):
                 self.xt = True

@@ -255,7 +255,14 @@ def test_deep_or_huge_rules_become_unknown(monkeypatch: pytest.MonkeyPatch) -> N
     nested = Nft().table("ip", "t").chain("ip", "t", "input", "input")
     nested.rule("ip", "t", "input", tcp_dport(deep), ACCEPT)
     rule = nested.read().tables[0].chains[0].rules[0]
-    assert isinstance(rule.matches[0], Unknown) and rule.verdict.kind == "other"
+    assert isinstance(rule.matches[0], Unknown) and rule.verdict.kind == "accept"
+    # Deeper than Python's own recursion can follow (json.loads takes ~1000 levels): the match
+    # is kept as unknown, its text cut short, never a crash.
+    deeper = Nft().table("ip", "t").chain("ip", "t", "input", "input")
+    deeper.rule("ip", "t", "input", tcp_dport("DEEP"), ACCEPT)
+    text = deeper.text().replace('"DEEP"', '{"set": [' * 400 + "1" + "]}" * 400)
+    (match,) = read_nft(text).tables[0].chains[0].rules[0].matches
+    assert isinstance(match, Unknown) and len(match.raw) <= _nft_rules.RAW_CHARS
     monkeypatch.setattr(_nft_rules, "MAX_ELEMENTS", 3)
     big = Nft().table("ip", "t").chain("ip", "t", "input", "input")
     big.rule("ip", "t", "input", tcp_dport({"set": [1, 2, 3, 4, 5]}), ACCEPT)
