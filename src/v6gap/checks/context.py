@@ -13,6 +13,7 @@ from v6gap.model import Profile, Snapshot
 
 if TYPE_CHECKING:
     from v6gap.analysis.firewall_presence import FirewallPresence
+    from v6gap.analysis.firewall_presence._read import Dumps
     from v6gap.analysis.modprobe import ModprobeConfig
     from v6gap.analysis.sysctl_boot import BootSysctl
     from v6gap.firewall.model import Ruleset
@@ -70,32 +71,43 @@ class Context:
         return parse_modprobe(self.snapshot)
 
     @cached_property
+    def _dumps(self) -> Dumps:
+        """The firewall dumps read once into the engine's model: presence and engine share it."""
+        from v6gap.analysis.firewall_presence._read import read_dumps
+
+        return read_dumps(self.snapshot)
+
+    @cached_property
     def firewall(self) -> FirewallPresence:
         from v6gap.analysis.firewall_presence import firewall_presence
 
-        return firewall_presence(self.snapshot)
+        return firewall_presence(self.snapshot, self._dumps)
 
     @cached_property
     def _ruleset(self) -> tuple[Optional[Ruleset], str]:
-        from v6gap.errors import RulesetError
-        from v6gap.firewall.sources import read_snapshot
+        from v6gap.firewall.model import Ruleset
 
         if self.is_image:
             return None, "image: the live ruleset exists only on a running system"
-        try:
-            ruleset = read_snapshot(self.snapshot)
-        except RulesetError as exc:
-            unread = [
-                f"{k}: {v}"
-                for k, v in sorted(self.snapshot.unavailable.items())
-                if k == "nft" or k.endswith("-save")
-            ]
-            return None, "; ".join([str(exc), *unread])
+        unavailable = {
+            k: v
+            for k, v in sorted(self.snapshot.unavailable.items())
+            if k == "nft" or k.endswith("-save")
+        }
+        dumps = self._dumps
+        if not dumps.any_dump:
+            unread = [f"{k}: {v}" for k, v in unavailable.items()]
+            return None, "; ".join(
+                ["the snapshot holds no firewall dump (nft -j or *-save)", *unread]
+            )
+        if dumps.problems:
+            return None, "; ".join(dumps.problems.values())
+        notes = [f"{k} not read ({v}): its tables are missing here" for k, v in unavailable.items()]
         # A tool that is not installed holds no rules; one that could not run might.
-        missing = [n for n in ruleset.notes if " not read (" in n and "not installed" not in n]
+        missing = [n for n in notes if "not installed" not in n]
         if missing:
             return None, "; ".join(missing)
-        return ruleset, ""
+        return Ruleset(dumps.ruleset.tables, dumps.ruleset.notes + tuple(notes)), ""
 
     @property
     def ruleset(self) -> Optional[Ruleset]:

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import make_snapshot
-from v6gap.analysis.firewall_presence import FirewallPresence, _nft, firewall_presence
+from v6gap.analysis.firewall_presence import FirewallPresence, firewall_presence
+from v6gap.firewall import _nft_rules, nft
 
 JSONISH = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=8),
@@ -111,7 +112,7 @@ def test_deep_nesting_is_unknown_not_a_crash() -> None:
 
 def test_nesting_inside_a_rule_is_capped() -> None:
     left: Any = {"payload": {"protocol": "ip6", "field": "saddr"}}
-    for _ in range(_nft.MAX_DEPTH + 5):
+    for _ in range(_nft_rules.MAX_DEPTH + 5):
         left = {"x": left}
     dump = {
         "nftables": [
@@ -131,13 +132,13 @@ def test_nesting_inside_a_rule_is_capped() -> None:
 
 
 def test_huge_arrays_are_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_nft, "MAX_OBJECTS", 1000)
+    monkeypatch.setattr(nft, "MAX_OBJECTS", 1000)
     v4 = _run(json.dumps({"nftables": [{}] * 1001})).path("ipv4", "input")
     assert v4.filtered is None and "more than 1000 objects" in v4.unknown_reason
 
 
 def test_oversized_text_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_nft, "MAX_JSON_CHARS", 100)
+    monkeypatch.setattr(nft, "MAX_JSON_CHARS", 100)
     v4 = _run(json.dumps({"nftables": [{"x": "y" * 200}]})).path("ipv4", "input")
     assert v4.filtered is None and "larger than 100" in v4.unknown_reason
 
@@ -151,7 +152,7 @@ def test_long_rules_are_unknown() -> None:
                     "family": "ip",
                     "table": "t",
                     "chain": "c",
-                    "expr": [{"counter": None}] * (_nft.MAX_STATEMENTS + 1),
+                    "expr": [{"counter": None}] * (_nft_rules.MAX_STATEMENTS + 1),
                 }
             },
         ]
@@ -191,13 +192,17 @@ def test_jump_cycles_do_not_hang() -> None:
     assert v6.filtered is True and v6.default_deny is None
 
 
-def test_counters_comments_and_bad_quotes_are_read() -> None:
+def test_counters_comments_and_quotes_are_read() -> None:
+    # The escaped quotes are iptables-save's own; an unbalanced quote makes the dump unreadable
+    # (the engine's reader refuses it rather than guessing where the comment ends).
     save = (
         '*filter\n:INPUT ACCEPT [0:0]\n[5:300] -A INPUT -m comment --comment "x y" -j DROP\n'
-        '-A INPUT -m comment --comment "unbalanced -j ACCEPT\nCOMMIT\n'
+        '-A INPUT -m comment --comment "say \\"hi\\" -j ACCEPT" -j ACCEPT\nCOMMIT\n'
     )
     v6 = _v6_input(save)
     assert v6.final_deny is True
+    broken = _v6_input(save.replace('"say \\"hi\\" -j ACCEPT" -j', '"unbalanced -j'))
+    assert broken.filtered is None and "line 4: unbalanced quotes" in broken.unknown_reason
 
 
 def test_backend_comes_from_the_header() -> None:

@@ -24,8 +24,9 @@ Limits, on purpose:
 * Conditions are not evaluated, only told apart from unconditional rules. A rule's family is taken
   from its table (ip, ip6, inet) and its matches (``meta nfproto``, ``ip …``/``ip6 …`` payload,
   ``meta l4proto icmp``/``ipv6-icmp``); anything unrecognised is a condition matching both.
-* Opaque iptables-nft ``xt`` matches are conditions (``comment`` excepted); ``xt`` REJECT is a
-  reject. The ``*-save`` dump of the nf_tables backend is only read when ``nft -j`` is missing.
+* The rules are the engine's model (``v6gap.firewall``), read once per audit and shared with the
+  checks the engine decides: opaque iptables-nft ``xt`` tables are read from their ``*-save``
+  dump, and an ``xt`` match the dump does not replace is a condition.
 * Bridge and arp families are ignored.
 
 Missing data is never "no firewall": a negative answer needs every authority that could hold
@@ -38,17 +39,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Optional, Sequence
 
-from v6gap.analysis.firewall_presence import _iptables, _nft
 from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, hook_facts
+from v6gap.analysis.firewall_presence._model import graph_chains, malformed
+from v6gap.analysis.firewall_presence._read import LEGACY_SUFFIX, Dumps, read_dumps
+from v6gap.firewall.iptables import save_family
+from v6gap.firewall.model import Table
+from v6gap.firewall.nft import SOURCE
 from v6gap.model import Snapshot
 
 Family = Literal["ipv4", "ipv6"]
 Path = Literal["input", "forward"]
 
 EARLY_HOOKS = frozenset({"prerouting", "ingress"})  # before the routing decision: both paths
-NFT_SOURCE = "nft -j list ruleset"
+NFT_SOURCE = SOURCE
 LEGACY_SAVES = {"ipv4": "iptables-legacy-save", "ipv6": "ip6tables-legacy-save"}
 LEGACY_MODULES = {"ipv4": "ip_tables", "ipv6": "ip6_tables"}
+IPTABLES_TABLES = frozenset({"filter", "nat", "mangle", "raw", "security"})
+IPTABLES_BUILTINS = frozenset({"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"})
+_AUTHORITIES = {"legacy": "iptables-legacy", "nf_tables": "iptables-nft"}
 MAX_EVIDENCE = 8  # per list, so one huge ruleset cannot drown a report
 FAMILY_NAMES = {"ipv4": "IPv4", "ipv6": "IPv6"}
 
@@ -156,67 +164,69 @@ class _Gathered:
     problems: dict[str, str] = field(default_factory=dict)  # command -> why it was not read
 
 
-def _gather_nft(snapshot: Snapshot, into: _Gathered) -> bool:
-    text = snapshot.firewall.nft_json
-    if text is None:
-        why = f"{NFT_SOURCE} not read ({_reason(snapshot, 'nft')})"
-        absent = _module_absent(snapshot, "nf_tables")
-        into.coverage.append(Coverage("nftables", absent is not None, absent or why))
-        return False
-    try:
-        view = _nft.read_nft(text)
-    except _nft.Unreadable as exc:
-        into.coverage.append(Coverage("nftables", False, f"{NFT_SOURCE} unreadable: {exc}"))
-        return False
-    into.chains.update(view.chains)
-    for t in view.tables:
+def _nft_authority(table: Table) -> str:
+    """iptables-nft for tables it wrote (``xt`` expressions, or its own table and chain names)."""
+    names = {c.name for c in table.chains}
+    looks_iptables = (
+        table.family in ("ip", "ip6")
+        and table.name in IPTABLES_TABLES
+        and bool(names & IPTABLES_BUILTINS)
+        and all(n.isupper() or n.startswith(("DOCKER", "KUBE")) for n in names)
+    )
+    return "iptables-nft" if table.xt or looks_iptables else "nftables"
+
+
+def _gather_tables(dumps: Dumps, into: _Gathered) -> None:
+    for table in dumps.ruleset.tables:
+        backend = dumps.backends.get(table.source)
+        # A table iptables-nft wrote lives in nftables: read from its save dump, still one table.
+        in_nft = table.source == NFT_SOURCE or (dumps.nft_read and backend != "legacy")
+        if table.source == NFT_SOURCE:
+            authority = _nft_authority(table)
+        else:
+            authority = _AUTHORITIES.get(backend or "", "iptables")
+        source = NFT_SOURCE if in_nft else table.source.removesuffix(LEGACY_SUFFIX)
+        into.chains.update(
+            graph_chains(table, f"{table.source}/{table.family}/{table.name}", in_nft)
+        )
         into.tables.append(
             TableSummary(
-                t.authority,
-                t.family,
-                t.name,
-                tuple(t.chains),
-                t.rules,
-                t.restrictive_policy,
-                NFT_SOURCE,
+                authority,
+                table.family,
+                table.name,
+                tuple(c.name for c in table.chains),
+                sum(len(c.rules) for c in table.chains),
+                any(c.is_base and c.policy == "drop" for c in table.chains),
+                source,
             )
         )
-    into.coverage.append(Coverage("nftables", True, f"read from {NFT_SOURCE}"))
-    return True
 
 
-def _gather_saves(snapshot: Snapshot, nft_read: bool, into: _Gathered) -> None:
+def _gather_nft(snapshot: Snapshot, dumps: Dumps, into: _Gathered) -> None:
+    if dumps.nft_read:
+        bad = [t for t in dumps.ruleset.tables if t.source == NFT_SOURCE and malformed(t)]
+        if bad:
+            why = (
+                f"{NFT_SOURCE} unreadable: a rule of table {bad[0].family} {bad[0].name} is "
+                "too large or malformed (nested deeper than the reader's bound, or too many "
+                "statements): its verdict cannot be known"
+            )
+            into.coverage.append(Coverage("nftables", False, why))
+        else:
+            into.coverage.append(Coverage("nftables", True, f"read from {NFT_SOURCE}"))
+        return
+    why = dumps.problems.get("nft") or f"{NFT_SOURCE} not read ({_reason(snapshot, 'nft')})"
+    absent = _module_absent(snapshot, "nf_tables") if "nft" not in dumps.problems else None
+    into.coverage.append(Coverage("nftables", absent is not None, absent or why))
+
+
+def _gather_saves(snapshot: Snapshot, dumps: Dumps, into: _Gathered) -> None:
+    into.problems.update({c: why for c, why in dumps.problems.items() if c != "nft"})
     legacy_seen: dict[str, str] = {}
-    for command in sorted(snapshot.firewall.saves):
-        text = snapshot.firewall.saves[command]
-        family = _iptables.save_family(command)
-        backend = _iptables.save_backend(command, text)
-        if backend == "nf_tables" and nft_read:
-            continue  # the same chains, already read (with their handles) from nft -j
-        try:
-            view = _iptables.read_save(command, text)
-        except _iptables.Unreadable as exc:
-            into.problems[command] = f"{command} unreadable: {exc}"
-            continue
+    for command, backend in sorted(dumps.backends.items()):
         if backend == "legacy":
-            legacy_seen.setdefault(family, f"read from {command}")
-        authority = {"legacy": "iptables-legacy", "nf_tables": "iptables-nft"}.get(
-            backend or "", "iptables"
-        )
-        into.chains.update(view.chains)
-        nft_family = "ip6" if family == "ipv6" else "ip"
-        for t in view.tables:
-            into.tables.append(
-                TableSummary(
-                    authority,
-                    nft_family,
-                    t.name,
-                    tuple(t.chains),
-                    t.rules,
-                    t.restrictive_policy,
-                    command,
-                )
-            )
+            shown = command.removesuffix(LEGACY_SUFFIX)
+            legacy_seen.setdefault(save_family(shown), f"read from {shown}")
     for family, command in LEGACY_SAVES.items():
         part = f"iptables-legacy {FAMILY_NAMES[family]}"
         if family in legacy_seen:
@@ -272,11 +282,15 @@ def _path(
     )
 
 
-def firewall_presence(snapshot: Snapshot) -> FirewallPresence:
-    """Summarise the snapshot's rulesets per family and path (pure; never raises on bad input)."""
+def firewall_presence(snapshot: Snapshot, dumps: Optional[Dumps] = None) -> FirewallPresence:
+    """Summarise the snapshot's rulesets per family and path (pure; never raises on bad input).
+
+    Pass the ``Dumps`` already read for the engine so that the rules are read once."""
+    dumps = read_dumps(snapshot) if dumps is None else dumps
     gathered = _Gathered()
-    nft_read = _gather_nft(snapshot, gathered)
-    _gather_saves(snapshot, nft_read, gathered)
+    _gather_tables(dumps, gathered)
+    _gather_nft(snapshot, dumps, gathered)
+    _gather_saves(snapshot, dumps, gathered)
     presence = FirewallPresence(
         (), tuple(gathered.tables), tuple(gathered.coverage), tuple(gathered.problems.values())
     )

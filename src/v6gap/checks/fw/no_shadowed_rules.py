@@ -6,11 +6,16 @@ chain's evaluation (accept, drop, reject; no rate limit) and each of its conditi
 by a condition of the later rule (same kind, same field, a narrower or equal set of values).
 Conditions the engine does not understand never imply anything, so a shadowing they hide is
 missed rather than invented.
+
+Comparing every pair is quadratic (kube-proxy's chains hold thousands of rules), so earlier rules
+that require one of a few exact destination addresses or ports are filed under them: only a later
+rule whose own destination lies among them can be shadowed by such a rule, so a later rule is
+compared with the unfiled rules and those filed under its first destination value.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
@@ -30,6 +35,8 @@ from v6gap.model import Severity, Subject
 
 ICMP_PROTO = {"ipv4": 1, "ipv6": 58}
 MAX_LISTED = 20
+MAX_POINTS = 64  # a match with more exact values than this is not filed
+Key = tuple[str, Union[int, str]]  # ("daddr ipv4", address) or ("dport", port)
 
 META = CheckMeta(
     id="V6G-FW-07",
@@ -114,6 +121,54 @@ def shadows(earlier: Rule, later: Rule) -> bool:
     return all(any(_implies(r, e) for r in later.matches) for e in earlier.matches)
 
 
+def _destinations(rule: Rule) -> list[tuple[Key, list[int]]]:
+    """The destination matches a rule requires: (kind, their exact values or [] when a range)."""
+    found: list[tuple[Key, list[int]]] = []
+    for m in rule.matches:
+        if isinstance(m, AddrMatch) and m.field == "daddr" and not m.negate:
+            kind = f"daddr {m.family}"
+        elif isinstance(m, PortMatch) and m.field == "dport" and not m.negate:
+            kind = "dport"  # the protocols are compared by shadows()
+        else:
+            continue
+        points = [a for a, b in m.ranges if a == b]
+        found.append(((kind, m.ranges[0][0] if m.ranges else -1), points))
+        if len(points) != len(m.ranges):
+            found[-1] = (found[-1][0], [])
+    return found
+
+
+def _filing(rule: Rule) -> Optional[list[Key]]:
+    """Where an earlier rule is filed: under each exact destination of its most selective
+    destination match (None: compared with every later rule)."""
+    best: Optional[list[Key]] = None
+    for (kind, _), points in _destinations(rule):
+        if points and len(points) <= MAX_POINTS and (best is None or kind.startswith("daddr")):
+            best = [(kind, p) for p in points]
+    return best
+
+
+def _shadowed(rules: tuple[Rule, ...]) -> list[tuple[Rule, Rule]]:
+    found: list[tuple[Rule, Rule]] = []
+    general: list[int] = []
+    filed: dict[Key, list[int]] = {}
+    for i, later in enumerate(rules):
+        # A rule filed under exact destinations needs the later rule's destination match of
+        # that kind to lie among them, so to hold the later rule's first value of that kind.
+        keys = [key for key, _ in _destinations(later)]
+        candidates = sorted({*general, *(j for key in keys for j in filed.get(key, ()))})
+        earlier = next((rules[j] for j in candidates if shadows(rules[j], later)), None)
+        if earlier is not None:
+            found.append((earlier, later))
+        if later.limit is None and later.verdict.terminal:
+            filing = _filing(later)
+            if filing is None:
+                general.append(i)
+            for key in filing or ():
+                filed.setdefault(key, []).append(i)
+    return found
+
+
 def evaluate(ctx: Context) -> Result:
     ruleset = ctx.ruleset
     if ruleset is None:
@@ -123,10 +178,7 @@ def evaluate(ctx: Context) -> Result:
         if table.xt:
             continue
         for chain in table.chains:
-            for i, later in enumerate(chain.rules):
-                earlier = next((e for e in chain.rules[:i] if shadows(e, later)), None)
-                if earlier is not None:
-                    found.append((earlier, later))
+            found.extend(_shadowed(chain.rules))
     if not found:
         return passed(f"no rule is shadowed by an earlier one ({ruleset.rule_count} rules read)")
     lines = [

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.analysis_fw.rulesets import recorded_firewall
 from tests.unit.checks.helpers import judge
@@ -55,3 +57,41 @@ def test_shadowing_pairs(earlier: str, later: str, shadowed: bool) -> None:
 def test_real_rulesets_have_no_shadowed_rules() -> None:
     for case in ("docker-published-port-nft", "kube-proxy-iptables", "inet-policy-drop"):
         assert judge(CHECK, firewall=recorded_firewall(case)).status is Status.PASS, case
+
+
+# The filed search must find exactly what comparing every pair finds.
+_MATCHES = st.sampled_from(
+    [
+        "-p tcp",
+        "-p udp",
+        "-p tcp -m tcp --dport 22",
+        "-p tcp -m tcp --dport 80",
+        "-p udp -m udp --dport 80",
+        "-p tcp -m multiport --dports 22,80",
+        "-p tcp -m multiport --dports 20:30",
+        "-d 2001:db8::1/128",
+        "-d 2001:db8::2/128",
+        "-d 2001:db8::/64",
+        "-s 2001:db8::/32",
+        "-m conntrack --ctstate NEW",
+        "-m limit --limit 5/min",
+        "",
+    ]
+)
+_TARGETS = st.sampled_from(["-j ACCEPT", "-j DROP", "-j RETURN", "-j LOG"])
+
+
+def _pairwise(chain: list[Rule]) -> list[tuple[Rule, Rule]]:
+    found = []
+    for i, later in enumerate(chain):
+        earlier = next((e for e in chain[:i] if no_shadowed_rules.shadows(e, later)), None)
+        if earlier is not None:
+            found.append((earlier, later))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_MATCHES, _MATCHES, _TARGETS), min_size=1, max_size=14))
+def test_filed_search_finds_what_every_pair_finds(lines: list[tuple[str, str, str]]) -> None:
+    chain = rules(*(" ".join(x for x in line if x) for line in lines))
+    assert no_shadowed_rules._shadowed(tuple(chain)) == _pairwise(chain)
