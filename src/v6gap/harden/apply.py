@@ -22,6 +22,7 @@ from v6gap.harden.backup import (
     SavedFile,
     SysctlChange,
     backup_path,
+    backups_dir,
     list_backups,
     locked,
     make_dirs,
@@ -193,10 +194,24 @@ def apply(
     """
     root = os.path.abspath(root)
     found = changes(root, planned, offline)
-    if not found.anything:
+    manifest: Optional[Manifest] = None
+    if found.anything:
+        make_dirs(backups_dir(root))
+        with locked(backups_dir(root)):  # one apply at a time; then look again, under the lock
+            found = changes(root, planned, offline)
+            if found.anything:
+                manifest = _apply_locked(policy, policy_file, root, found, offline, timeout)
+    if manifest is None:
         runtime_note = "" if offline else f", {len(found.sysctls)} sysctls and the {TABLE} table"
         say(f"nothing to change: the files{runtime_note} already match the policy")
         return None, found.skipped
+    _summary(say, found, manifest, timeout)
+    return manifest, found.skipped
+
+
+def _apply_locked(
+    policy: Policy, policy_file: str, root: str, found: Changes, offline: bool, timeout: float
+) -> Manifest:
     blocked = _unfinished(root)
     if blocked:
         raise HardenError(blocked)
@@ -219,8 +234,7 @@ def apply(
             _undo(backup, manifest, exc)
         manifest.state = "applied" if offline else "pending"
         write_manifest(backup, manifest, "applied" if offline else "live; waiting for confirm")
-    _summary(say, backup, found, manifest, timeout)
-    return manifest, found.skipped
+    return manifest
 
 
 def _undo(backup: str, manifest: Manifest, exc: BaseException) -> None:
@@ -241,8 +255,8 @@ def _undo(backup: str, manifest: Manifest, exc: BaseException) -> None:
     raise HardenError(f"apply failed: {why}; the previous {what} are back (backup {manifest.id})")
 
 
-def _summary(say: Say, backup: str, found: Changes, manifest: Manifest, timeout: float) -> None:
-    say(f"backup {manifest.id}: {backup}")
+def _summary(say: Say, found: Changes, manifest: Manifest, timeout: float) -> None:
+    say(f"backup {manifest.id}: {os.path.join(backups_dir(manifest.root), manifest.id)}")
     for f in found.files:
         say(f"  {f.action:9} {f.path}")
     if found.nft is None:
@@ -254,9 +268,10 @@ def _summary(say: Say, backup: str, found: Changes, manifest: Manifest, timeout:
     say(f"  ruleset   {TABLE} loaded in one nft transaction")
     timer = manifest.timer
     assert timer is not None
+    where = "" if manifest.root == "/" else f" --root {manifest.root}"
     say(
         f"rollback at {timer.deadline} ({timeout:g} s, timer pid {timer.pid}) unless "
-        f"`v6gap harden confirm --root {manifest.root}`"
+        f"`v6gap harden confirm{where}`"
     )
 
 

@@ -151,3 +151,15 @@ def test_confirm_and_rollback_errors_are_one_line(capsys: Any, tmp_path: Path) -
                        str(tmp_path))  # fmt: skip
     assert code == 2 and err.count("\n") == 1 and str(bad) in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_two_applies_at_once_make_one_backup(tmp_path: Path) -> None:
+    """Applies take a lock on the backups directory: the second finds nothing left to change."""
+    root = image(tmp_path)
+    argv = [sys.executable, "-m", "v6gap", "harden", "apply", "--policy", str(EXAMPLE),
+            "--root", str(root), "--offline"]  # fmt: skip
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert sorted(o.startswith("nothing to change") for o in outs) == [False, True], outs
+    assert len(list_backups(str(root))) == 1
