@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import click
 
 from v6gap.cli.output import write_output
-from v6gap.errors import InputError, RulesetError
+from v6gap.errors import RulesetError
 from v6gap.model import Profile, Severity, Source
 
 if TYPE_CHECKING:
@@ -21,18 +21,13 @@ FORMATS = ["text", "json"]
 PROTOCOL_HELP = "tcp, udp, icmp, icmpv6, another protocol name or a number"
 
 
-MAX_RULESET_FILE = 256 << 20  # a 200k-rule nft -j dump is ~100 MB
+MAX_RULESET_FILE = 256 << 20  # characters; a 200k-rule nft -j dump is ~100 MB
 
 
 def _read_file(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read(MAX_RULESET_FILE + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(text) > MAX_RULESET_FILE:
-        raise InputError(f"{path}: larger than {MAX_RULESET_FILE >> 20} MiB")
-    return text
+    from v6gap.firewall._nft_source import read_bounded
+
+    return read_bounded(path, MAX_RULESET_FILE, "ruleset file")
 
 
 def _ruleset_options(fn: click.decorators.FC) -> click.decorators.FC:

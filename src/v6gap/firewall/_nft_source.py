@@ -76,14 +76,15 @@ def _within(path: str, roots: Sequence[str]) -> bool:
     return any(real == r or real.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def _read(path: str, budget: int) -> str:
+def read_bounded(path: str, limit: int, what: str = "nft ruleset text") -> str:
+    """A ruleset file's text, at most ``limit`` characters (``RulesetError`` beyond)."""
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read(budget + 1)
+            text = fh.read(limit + 1)
     except OSError as exc:
         raise RulesetError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if len(text) > budget:
-        raise RulesetError(f"{path}: nft ruleset text larger than {MAX_TEXT_CHARS} characters")
+    if len(text) > limit:
+        raise RulesetError(f"{path}: {what} larger than {limit} characters")
     return text
 
 
@@ -136,7 +137,7 @@ class _Expander:
         self.files += 1
         if self.files > MAX_INCLUDED_FILES:
             raise RulesetError(f"{path}: more than {MAX_INCLUDED_FILES} included files")
-        text = _read(path, MAX_TEXT_CHARS - self.size)
+        text = read_bounded(path, MAX_TEXT_CHARS - self.size)
         self.size += len(text)
         pos, line = 0, 1
         previous: Optional[Token] = None

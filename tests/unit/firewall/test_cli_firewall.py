@@ -256,3 +256,9 @@ def test_live_errors(monkeypatch: pytest.MonkeyPatch) -> None:
         match=r"no live ruleset could be read \(iptables-save: iptables-save not installed; nft:",
     ):
         firewall.main(args=["lint", "--live"], standalone_mode=False)
+
+
+def test_ruleset_files_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("v6gap.cli.firewall.MAX_RULESET_FILE", 100)
+    with pytest.raises(RulesetError, match=r"nft\.json: ruleset file larger than 100 characters"):
+        firewall.main(args=["parity", "--nft", str(SEED / "nft.json")], standalone_mode=False)

@@ -201,3 +201,16 @@ def test_json_or_text() -> None:
     assert looks_like_json(' \n{"nftables": []}')
     assert not looks_like_json("table inet f {}")
     assert json.loads(text_to_json(str(SOURCES / "ip-only-drop.nft")))["nftables"]
+
+
+def test_text_size_is_bounded_across_includes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from v6gap.firewall import _nft_source
+
+    (tmp_path / "part.nft").write_text("# " + "x" * 80 + "\n")
+    main = tmp_path / "main.nft"
+    main.write_text('include "part.nft"\ninclude "part.nft"\n')
+    monkeypatch.setattr(_nft_source, "MAX_TEXT_CHARS", 150)
+    with pytest.raises(RulesetError, match=r"part\.nft: nft ruleset text larger than"):
+        read_nft_text(str(main))
