@@ -17,72 +17,32 @@ from typing import Literal, Optional
 
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall.evaluate import ClassVerdict, PacketClass, judge
-from v6gap.firewall.model import (
-    ADDRESS_BITS,
-    ICMP,
-    ICMPV6,
-    PORT_PROTOCOLS,
-    TCP,
-    UDP,
-    AddrMatch,
-    IcmpTypeMatch,
-    IfaceMatch,
-    Interval,
-    Match,
-    Ruleset,
-)
-from v6gap.firewall.parity import (
-    _atoms,
-    _named_protocols,
-    _other_protocols,
-    _port_spans,
-    _prefixes,
-    _signatures,
-    judged_matches,
-)
+from v6gap.firewall._sweep import Answer, ClassRow, accepted, shown, sweep, undecided
+from v6gap.firewall.evaluate import PacketClass, judge
+from v6gap.firewall.model import ADDRESS_BITS, AddrMatch, IfaceMatch, Interval, Match, Ruleset
+from v6gap.firewall.parity import _atoms, _prefixes, judged_matches
 
 # Global unicast, where forwarded traffic comes from: the unnamed addresses are picked there
 # when the ruleset leaves some of it unnamed (2000::/3; for IPv4 1.0.0.0-223.255.255.255).
 _GLOBAL = {"ipv6": (1 << 125, (1 << 126) - 1), "ipv4": (1 << 24, (224 << 24) - 1)}
-MAX_ROWS_SHOWN = 8
 Default = Literal["deny", "accept", "unknown"]
-Answer = tuple[ClassVerdict, tuple[str, ...]]  # a verdict and its trace
-Judged = tuple[str, Optional[Interval], ClassVerdict, tuple[str, ...]]
-
-
-@dataclass(frozen=True)
-class ForwardRow:
-    """Neighbouring classes of one protocol with the same verdict."""
-
-    proto: str
-    span: Optional[Interval]  # ports, or ICMP types for icmp/icmpv6; None: portless protocol
-    verdict: ClassVerdict
-    trace: tuple[str, ...]
-
-    def describe(self) -> str:
-        if self.span is None:
-            return self.proto
-        low, high = self.span
-        word = " type" if self.proto in ("icmp", "icmpv6") else ""
-        return f"{self.proto}{word} {low}" + (f"-{high}" if high != low else "")
 
 
 @dataclass(frozen=True)
 class ForwardDefault:
     family: str
-    rows: tuple[ForwardRow, ...]
+    rows: tuple[ClassRow, ...]
     interface: str  # the interface name no rule matches, used as input and output
     source: Optional[Interval]  # None: every address is named by some rule
     destination: Optional[Interval]
 
     @property
-    def accepted(self) -> list[ForwardRow]:
-        return [r for r in self.rows if r.verdict in ("accept", "conditional")]
+    def accepted(self) -> list[ClassRow]:
+        return accepted(self.rows)
 
     @property
-    def undecided(self) -> list[ForwardRow]:
-        return [r for r in self.rows if r.verdict == "unknown"]
+    def undecided(self) -> list[ClassRow]:
+        return undecided(self.rows)
 
     @property
     def verdict(self) -> Default:
@@ -100,14 +60,7 @@ class ForwardDefault:
             f"{self.family} forward path judged for new connections between interfaces no rule "
             f"names, from {address(self.source)} to {address(self.destination)}"
         )
-        order = {"accept": 0, "conditional": 1, "unknown": 2, "drop": 3}
-        rows = sorted(self.rows, key=lambda r: order[r.verdict])
-        lines = [asked]
-        for row in rows[:MAX_ROWS_SHOWN]:
-            lines.append(f"{row.describe()}: {row.verdict}: {' -> '.join(row.trace)}")
-        if len(rows) > MAX_ROWS_SHOWN:
-            lines.append(f"… and {len(rows) - MAX_ROWS_SHOWN} more classes")
-        return lines
+        return [asked, *shown(self.rows)]
 
 
 def _unnamed_interface(matches: Iterable[Match]) -> str:
@@ -151,74 +104,29 @@ def _address_spans(matches: Sequence[Match], field: str, family: str) -> list[In
     ]
 
 
-def _rows(judged: Iterable[Judged]) -> list[ForwardRow]:
-    """Merge neighbouring classes of one protocol with the same verdict."""
-    rows: list[ForwardRow] = []
-    for proto, span, verdict, trace in judged:
-        last = rows[-1] if rows else None
-        if (
-            last is not None
-            and last.proto == proto
-            and last.verdict == verdict
-            and last.span is not None
-            and span is not None
-            and last.span[1] + 1 == span[0]
-        ):
-            rows[-1] = ForwardRow(proto, (last.span[0], span[1]), verdict, last.trace)
-        else:
-            rows.append(ForwardRow(proto, span, verdict, trace))
-    return rows
-
-
 def forward_default(ruleset: Ruleset, family: str = "ipv6") -> ForwardDefault:
     """Every protocol/port and ICMP-type class on the forward path, for traffic no rule names."""
     with _names.no_gc():
-        return _forward_default(ruleset, family)
+        matches = judged_matches(ruleset, "forward")
+        interface = _unnamed_interface(matches)
+        source = _unnamed_address(_address_spans(matches, "saddr", family), family)
+        destination = _unnamed_address(_address_spans(matches, "daddr", family), family)
+        index = RuleIndex()
 
+        def ask(protocol: int, dport: Interval, types: Interval) -> Answer:
+            c = PacketClass(
+                family,
+                protocol,
+                dport,
+                types,
+                source,
+                interface,
+                hook="forward",
+                oif=interface,
+                daddr=destination,
+            )
+            found = judge(ruleset, c, index)
+            return found.verdict, found.trace
 
-def _forward_default(ruleset: Ruleset, family: str) -> ForwardDefault:
-    matches = judged_matches(ruleset, "forward")
-    interface = _unnamed_interface(matches)
-    source = _unnamed_address(_address_spans(matches, "saddr", family), family)
-    destination = _unnamed_address(_address_spans(matches, "daddr", family), family)
-    index = RuleIndex()
-
-    def ask(protocol: int, dport: Interval = (0, 65535), types: Interval = (0, 255)) -> Answer:
-        c = PacketClass(
-            family,
-            protocol,
-            dport,
-            types,
-            source,
-            interface,
-            hook="forward",
-            oif=interface,
-            daddr=destination,
-        )
-        found = judge(ruleset, c, index)
-        return found.verdict, found.trace
-
-    judged: list[Judged] = []
-    named = _named_protocols(ruleset)
-    for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
-        name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
-        spans = _port_spans(matches, protocol)
-        atoms = _atoms(iter(spans), 0, 65535)
-        alike: dict[frozenset[Interval], Answer] = {}
-        for atom, signature in zip(atoms, _signatures(atoms, spans)):
-            if signature not in alike:
-                alike[signature] = ask(protocol, atom)
-            judged.append((name, atom, *alike[signature]))
-    icmp = ICMP if family == "ipv4" else ICMPV6
-    icmp_name = _names.PROTOCOL_NAMES[icmp]
-    type_spans = [
-        span
-        for m in matches
-        if isinstance(m, IcmpTypeMatch) and m.family == family
-        for span in m.ranges
-    ]
-    for atom in _atoms(iter(type_spans), 0, 255):
-        judged.append((icmp_name, atom, *ask(icmp, types=atom)))
-    for protocol, label in _other_protocols(named):
-        judged.append((label, None, *ask(protocol)))
-    return ForwardDefault(family, tuple(_rows(judged)), interface, source, destination)
+        rows = sweep(ruleset, family, matches, ask)
+    return ForwardDefault(family, tuple(rows), interface, source, destination)

@@ -39,9 +39,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal, Optional, Sequence
 
-from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, hook_facts
+from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, deny_reach, hook_facts
 from v6gap.analysis.firewall_presence._model import graph_chains, malformed
 from v6gap.analysis.firewall_presence._read import LEGACY_SUFFIX, Dumps, read_dumps
+from v6gap.firewall._names import no_gc
 from v6gap.firewall.iptables import save_family
 from v6gap.firewall.model import Table
 from v6gap.firewall.nft import SOURCE
@@ -288,7 +289,8 @@ def firewall_presence(snapshot: Snapshot, dumps: Optional[Dumps] = None) -> Fire
     Pass the ``Dumps`` already read for the engine so that the rules are read once."""
     dumps = read_dumps(snapshot) if dumps is None else dumps
     gathered = _Gathered()
-    _gather_tables(dumps, gathered)
+    with no_gc():  # many small objects, no cycles: the collector would only rescan them
+        _gather_tables(dumps, gathered)
     _gather_nft(snapshot, dumps, gathered)
     _gather_saves(snapshot, dumps, gathered)
     presence = FirewallPresence(
@@ -302,8 +304,9 @@ def firewall_presence(snapshot: Snapshot, dumps: Optional[Dumps] = None) -> Fire
             for c in presence.coverage
             if c.seen and (c.part == "nftables" or _of(c.part, family))
         ]
+        deny = deny_reach(gathered.chains, family)
         for path in ("input", "forward"):
-            facts = hook_facts(gathered.chains, family, path, EARLY_HOOKS)
+            facts = hook_facts(gathered.chains, family, path, EARLY_HOOKS, deny)
             found = _path(family, path, facts, seen, unseen)
             if gathered.problems:
                 problems = tuple(f"not read: {p}" for p in gathered.problems.values())

@@ -140,7 +140,11 @@ def chain_default(
 
 
 def hook_facts(
-    chains: Mapping[str, Chain], family: str, hook: str, early_hooks: frozenset[str]
+    chains: Mapping[str, Chain],
+    family: str,
+    hook: str,
+    early_hooks: frozenset[str],
+    deny: Optional[dict[str, str]] = None,
 ) -> HookFacts:
     """Facts about ``hook`` for ``family``. Chains on ``early_hooks`` (prerouting, ingress) count
     only when they default to deny: their targeted drops mostly concern other traffic (Docker's
@@ -150,7 +154,7 @@ def hook_facts(
         for c in chains.values()
         if (c.hook == hook or c.hook in early_hooks) and family in c.families
     ]
-    deny = deny_reach(chains, family)
+    deny = deny_reach(chains, family) if deny is None else deny  # the same for every hook
     base_labels, filtered, policy_drop, final, default, unknown_default = [], [], [], [], [], []
     for chain in base:
         base_labels.append(f"{chain.label} (hook {chain.hook}, policy {chain.policy})")

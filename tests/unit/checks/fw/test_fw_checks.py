@@ -85,6 +85,19 @@ def test_fw02_reports_loopback_spoofing_as_evidence_only() -> None:
     assert any("no rule drops ::1" in e for e in seed.evidence)
 
 
+def test_fw02_decides_loopback_spoofing_with_the_engine() -> None:
+    guarded = judge(ipv6_input_default_deny.CHECK, firewall=recorded_firewall("inet-policy-drop"))
+    assert (
+        "loopback spoofing: ::1/128 as source on an interface other than lo is dropped for "
+        "every protocol and port"
+    ) in guarded.evidence
+    assert any(e.startswith("loopback spoofing: 127.0.0.0/8") for e in guarded.evidence)
+    seed = judge(ipv6_input_default_deny.CHECK, firewall=recorded_firewall("seed-option2"))
+    assert seed.status is Status.PASS  # evidence only: the kernel discards ::1 from other links
+    accepted = next(e for e in seed.evidence if e.startswith("loopback spoofing: ::1/128"))
+    assert "is accepted by the ruleset for tcp 22" in accepted
+
+
 def test_fw02_image_is_unknown() -> None:
     reason = "image: live ruleset does not exist"
     result = judge(

@@ -1,0 +1,120 @@
+"""Every protocol/port and ICMP-type class of a hook's path, judged once per distinct class.
+
+The forward default (FW-12) and loopback spoofing (FW-02's evidence) ask the same shape of
+question as parity, for one family: which classes of new connections, described by a fixed
+source, destination and interfaces, a hook's path accepts. The port space is cut only where a
+reachable rule's port range starts or ends (see ``v6gap.firewall.parity``); neighbouring classes
+with the same verdict are merged into one row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Optional
+
+from v6gap.firewall import _names
+from v6gap.firewall.evaluate import ClassVerdict
+from v6gap.firewall.model import (
+    ICMP,
+    ICMPV6,
+    PORT_PROTOCOLS,
+    TCP,
+    UDP,
+    IcmpTypeMatch,
+    Interval,
+    Match,
+    Ruleset,
+)
+from v6gap.firewall.parity import (
+    _atoms,
+    _named_protocols,
+    _other_protocols,
+    _port_spans,
+    _signatures,
+)
+
+Answer = tuple[ClassVerdict, tuple[str, ...]]  # a verdict and its trace
+# ask(protocol, destination ports, ICMP types) -> the verdict for that class
+Ask = Callable[[int, Interval, Interval], Answer]
+MAX_ROWS_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class ClassRow:
+    """Neighbouring classes of one protocol with the same verdict."""
+
+    proto: str
+    span: Optional[Interval]  # ports, or ICMP types for icmp/icmpv6; None: portless protocol
+    verdict: ClassVerdict
+    trace: tuple[str, ...]
+
+    def describe(self) -> str:
+        if self.span is None:
+            return self.proto
+        low, high = self.span
+        word = " type" if self.proto in ("icmp", "icmpv6") else ""
+        return f"{self.proto}{word} {low}" + (f"-{high}" if high != low else "")
+
+
+def accepted(rows: Iterable[ClassRow]) -> list[ClassRow]:
+    """Rows some packets of which get through (conditional: some sources, interfaces, rates)."""
+    return [r for r in rows if r.verdict in ("accept", "conditional")]
+
+
+def undecided(rows: Iterable[ClassRow]) -> list[ClassRow]:
+    return [r for r in rows if r.verdict == "unknown"]
+
+
+def shown(rows: Iterable[ClassRow]) -> list[str]:
+    """One line per row, accepted and unknown first, capped."""
+    order = {"accept": 0, "conditional": 1, "unknown": 2, "drop": 3}
+    ordered = sorted(rows, key=lambda r: order[r.verdict])
+    lines = [f"{r.describe()}: {r.verdict}: {' -> '.join(r.trace)}" for r in ordered]
+    if len(lines) > MAX_ROWS_SHOWN:
+        return [*lines[:MAX_ROWS_SHOWN], f"… and {len(lines) - MAX_ROWS_SHOWN} more classes"]
+    return lines
+
+
+def _merged(judged: Iterable[tuple[str, Optional[Interval], Answer]]) -> list[ClassRow]:
+    rows: list[ClassRow] = []
+    for proto, span, (verdict, trace) in judged:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and (last.proto, last.verdict) == (proto, verdict)
+            and last.span is not None
+            and span is not None
+            and last.span[1] + 1 == span[0]
+        ):
+            rows[-1] = ClassRow(proto, (last.span[0], span[1]), verdict, last.trace)
+        else:
+            rows.append(ClassRow(proto, span, verdict, trace))
+    return rows
+
+
+def sweep(ruleset: Ruleset, family: str, matches: list[Match], ask: Ask) -> list[ClassRow]:
+    """Every class ``matches`` (the rules reachable on the path) tell apart, asked once each."""
+    judged: list[tuple[str, Optional[Interval], Answer]] = []
+    named = _named_protocols(ruleset)
+    for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
+        name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
+        spans = _port_spans(matches, protocol)
+        atoms = _atoms(iter(spans), 0, 65535)
+        alike: dict[frozenset[Interval], Answer] = {}
+        for atom, signature in zip(atoms, _signatures(atoms, spans)):
+            if signature not in alike:
+                alike[signature] = ask(protocol, atom, (0, 255))
+            judged.append((name, atom, alike[signature]))
+    icmp = ICMP if family == "ipv4" else ICMPV6
+    type_spans = [
+        span
+        for m in matches
+        if isinstance(m, IcmpTypeMatch) and m.family == family
+        for span in m.ranges
+    ]
+    for atom in _atoms(iter(type_spans), 0, 255):
+        judged.append((_names.PROTOCOL_NAMES[icmp], atom, ask(icmp, (0, 65535), atom)))
+    for protocol, label in _other_protocols(named):
+        judged.append((label, None, ask(protocol, (0, 65535), (0, 255))))
+    return _merged(judged)
