@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -69,7 +70,8 @@ class Server:
         return self.v6gap("apply", *args)
 
     def ruleset(self) -> str:
-        return self.lab.exec("server", ["nft", "list", "ruleset"], check=True).stdout
+        """``nft list ruleset`` without counters (``-s``): the test's own packets move them."""
+        return self.lab.exec("server", ["nft", "-s", "list", "ruleset"], check=True).stdout
 
     def sysctls(self) -> str:
         """Every interface's IPv4/IPv6 conf values in the namespace (all, default, lo, eth0)."""
@@ -120,7 +122,19 @@ def covered_in(output: str) -> set[str]:
     return set(line.split("checks the policy covers pass: ", 1)[1].split(", "))
 
 
+# Rules through iptables-nft, as ufw and Docker write them: a rollback must leave their table
+# as iptables-nft can still read it (reloading a listed ruleset would not).
+IPTABLES = """*filter
+:INPUT ACCEPT [0:0]
+-A INPUT -p tcp --dport 2222 -m conntrack --ctstate NEW -m comment --comment mgmt -j ACCEPT
+COMMIT
+"""
+
+
 def test_apply_confirm_then_rollback_id(server: Server) -> None:
+    server.lab.load_iptables("server", IPTABLES, 4, "nft")
+    iptables_before = server.lab.exec("server", ["iptables-nft-save"], check=True).stdout
+    assert "--comment mgmt" in iptables_before
     before_files, before_ruleset, before_sysctls = (
         tree(server.root),
         server.ruleset(),
@@ -169,6 +183,12 @@ def test_apply_confirm_then_rollback_id(server: Server) -> None:
     assert after == before_files
     assert server.ruleset() == before_ruleset
     assert server.sysctls() == before_sysctls
+    iptables_after = server.lab.exec("server", ["iptables-nft-save"], check=True).stdout
+
+    def rules(dump: str) -> list[str]:  # no comments, no packet counters
+        return [re.sub(r" \[\d+:\d+\]$", "", ln) for ln in dump.splitlines() if ln[:1] != "#"]
+
+    assert rules(iptables_after) == rules(iptables_before)
 
 
 def test_timer_rolls_back_after_the_terminal_is_gone(server: Server, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from v6gap.collect.host import Host
 from v6gap.harden import runtime
 from v6gap.harden.backup import (
     RULESET,
+    TABLE_FILE,
     HardenError,
     Manifest,
     SavedFile,
@@ -152,6 +153,10 @@ def _save_previous(backup: str, root: str, found: Changes, manifest: Manifest) -
     if found.nft is not None:
         write_atomic(os.path.join(backup, RULESET), runtime.list_ruleset().encode(), 0o600)
         manifest.ruleset_saved = True
+        table = runtime.list_table(TABLE)
+        if table is not None:
+            write_atomic(os.path.join(backup, TABLE_FILE), table.encode(), 0o600)
+            manifest.table_existed = True
 
 
 def _make_live(backup: str, found: Changes, manifest: Manifest, timeout: float) -> None:

@@ -1,8 +1,9 @@
 """Backups of what ``harden apply`` changes, and the atomic file writes both ways.
 
 A backup is a directory ``<root>/var/lib/v6gap/backups/<id>/`` holding ``manifest.json``, the
-previous bytes of every file under ``files/`` and the previous ``nft list ruleset`` as
-``ruleset.nft``. The manifest is written atomically and its ``state`` says where the apply is:
+previous bytes of every file under ``files/``, the previous ``nft list ruleset`` as
+``ruleset.nft`` and the previous v6gap table (the only one apply changes) as ``table.nft``. The
+manifest is written atomically and its ``state`` says where the apply is:
 ``applying`` → ``pending`` (waits for confirm) → ``confirmed`` | ``rolled-back``; ``failed`` when
 the apply itself failed and restored the previous state; ``applied`` for ``--offline``.
 """
@@ -24,7 +25,8 @@ from v6gap.errors import V6gapError
 BACKUP_SCHEMA = "v6gap.backup/1"
 BACKUPS_DIR = "/var/lib/v6gap/backups"
 MANIFEST = "manifest.json"
-RULESET = "ruleset.nft"
+RULESET = "ruleset.nft"  # the whole ruleset before apply, for people and for the tests
+TABLE_FILE = "table.nft"  # ``nft list table inet v6gap`` before apply, when there was one
 NEW_FILE_MODE = 0o644
 
 
@@ -70,6 +72,7 @@ class Manifest(msgspec.Struct):
     sysctls: list[SysctlChange] = []
     skipped_sysctls: dict[str, str] = {}  # key -> why it was not written here
     ruleset_saved: bool = False  # ruleset.nft holds the previous ruleset
+    table_existed: bool = False  # table.nft holds the previous inet v6gap table
     ruleset_loaded: bool = False  # the new table went live (rollback must restore the ruleset)
     applied_table: Optional[str] = None  # ``nft list table inet v6gap`` right after the load
     ipv6_static: list[list[str]] = []  # ``ip -6`` commands for what disable_ipv6 deletes
@@ -113,11 +116,17 @@ def missing_dirs(path: str) -> tuple[str, ...]:
 
 def make_dirs(path: str) -> tuple[str, ...]:
     """``mkdir -p``; returns the directories it made, outermost first."""
-    made = missing_dirs(path)
-    for directory in made:
-        os.mkdir(directory, 0o755)
+    made: list[str] = []
+    for directory in missing_dirs(path):
+        try:
+            os.mkdir(directory, 0o755)
+        except FileExistsError:  # another process made it meanwhile: not ours to remove
+            if not os.path.isdir(directory):
+                raise
+            continue
         fsync_dir(os.path.dirname(directory))
-    return made
+        made.append(directory)
+    return tuple(made)
 
 
 def write_atomic(

@@ -12,7 +12,7 @@ from typing import Optional
 
 from v6gap.harden import runtime
 from v6gap.harden.backup import (
-    RULESET,
+    TABLE_FILE,
     HardenError,
     Manifest,
     SavedFile,
@@ -21,6 +21,7 @@ from v6gap.harden.backup import (
     saved_bytes,
     write_atomic,
 )
+from v6gap.harden.render import TABLE
 from v6gap.lab.state import process_starttime
 
 TIMER_MODULE = "v6gap.harden.timer"
@@ -59,8 +60,11 @@ def restore(backup: str, manifest: Manifest, *, files: Optional[int] = None) -> 
         )
     if manifest.ruleset_loaded:
         try:
-            with open(os.path.join(backup, RULESET), encoding="utf-8") as fh:
-                runtime.restore_ruleset(fh.read())
+            table: Optional[str] = None
+            if manifest.table_existed:
+                with open(os.path.join(backup, TABLE_FILE), encoding="utf-8") as fh:
+                    table = fh.read()
+            runtime.restore_table(TABLE, table)
             done.append("ruleset")
         except (OSError, HardenError) as exc:
             problems.append(f"ruleset: {exc}")

@@ -157,9 +157,14 @@ def load(text: str) -> None:
     _nft(["-f", "-"], stdin=text)
 
 
-def restore_ruleset(saved: str) -> None:
-    """``flush ruleset`` and the saved ruleset in one transaction."""
-    load("flush ruleset\n" + saved)
+def restore_table(table: str, saved: Optional[str]) -> None:
+    """Put ``table`` back as ``saved`` (None: it did not exist) in one transaction.
+
+    Only the table apply replaced: reloading the whole listed ruleset (``flush ruleset``) would
+    turn the tables of iptables-nft (ufw, Docker) into native rules that iptables-nft then
+    refuses as incompatible, and would drop what other tools changed since.
+    """
+    load(f"table {table}\ndelete table {table}\n" + (saved or ""))
 
 
 # --------------------------------------------------------------------------- IPv6 addresses
