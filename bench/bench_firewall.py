@@ -7,8 +7,11 @@ same rules as one ``nft -f`` text (tables ``ip``/``ip6``, N rules). It then meas
 fresh child process (``--repeat`` times, median; peak RSS from ``getrusage``):
 
 - v6gap: ``read_firewall`` of both save dumps, then ``parity`` over the whole space;
+- v6gap on ``nft -j``: the nft text loaded (``nft -f``) into a throw-away network namespace made
+  for the run, listed there with ``nft -j list ruleset`` (timed too), then ``read_firewall`` of
+  that JSON and ``parity``: the path a live nftables host takes;
 - ``nft -c -f FILE`` and ``iptables-restore --test`` / ``ip6tables-restore --test`` on the same
-  rules, run only inside a throw-away network namespace made for the run (deleted at the end).
+  rules, run only inside that namespace (deleted at the end).
 
 Prints a markdown table and writes ``bench/out/firewall.json`` (git-ignored).
 
@@ -450,17 +453,23 @@ def nft_text(families: list[Family]) -> str:
 
 
 def child(v4_path: str, v6_path: str) -> None:
-    """One measurement in this (fresh) process: JSON on stdout."""
+    """One measurement in this (fresh) process: JSON on stdout. ``v6_path`` "-": ``v4_path``
+    is ``nft -j list ruleset`` output, read alone."""
     sys.path.insert(0, str(SRC))
     from v6gap.firewall.parity import parity
     from v6gap.firewall.sources import read_firewall
 
-    saves = {
-        "iptables-save": Path(v4_path).read_text(),
-        "ip6tables-save": Path(v6_path).read_text(),
-    }
+    nft_json: Optional[str] = None
+    saves: dict[str, str] = {}
+    if v6_path == "-":
+        nft_json = Path(v4_path).read_text()
+    else:
+        saves = {
+            "iptables-save": Path(v4_path).read_text(),
+            "ip6tables-save": Path(v6_path).read_text(),
+        }
     start = time.perf_counter()
-    ruleset = read_firewall(None, saves)
+    ruleset = read_firewall(nft_json, saves)
     read = time.perf_counter() - start
     start = time.perf_counter()
     differences = parity(ruleset)
@@ -479,15 +488,29 @@ def child(v4_path: str, v6_path: str) -> None:
     )
 
 
-def measure_v6gap(v4: Path, v6: Path) -> dict[str, Any]:
+def measure_v6gap(v4: Path, v6: Optional[Path]) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--child", str(v4), str(v6)],
+        [sys.executable, __file__, "--child", str(v4), str(v6) if v6 else "-"],
         check=True,
         capture_output=True,
         text=True,
     )
     found: dict[str, Any] = json.loads(done.stdout)
     return found
+
+
+def nft_json_of(ns: str, nft: Path, out: Path) -> float:
+    """Load ``nft`` into the bench namespace, list it as JSON into ``out``, flush it again;
+    returns the seconds ``nft -j list ruleset`` took."""
+    netns = ["ip", "netns", "exec", ns]
+    subprocess.run([*netns, "nft", "-f", str(nft)], check=True, capture_output=True)
+    try:
+        start = time.perf_counter()
+        with out.open("w") as fh:
+            subprocess.run([*netns, "nft", "-j", "list", "ruleset"], check=True, stdout=fh)
+        return time.perf_counter() - start
+    finally:
+        subprocess.run([*netns, "nft", "flush", "ruleset"], check=True)
 
 
 def timed(command: list[str]) -> tuple[float, int, str]:
@@ -518,6 +541,9 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
                 v6.write_text(iptables_save(fams[1]))
                 nft.write_text(nft_text(fams))
                 runs = [measure_v6gap(v4, v6) for _ in range(repeat)]
+                listed = Path(tmp, "all.json")
+                list_s = [nft_json_of(ns, nft, listed) for _ in range(repeat)]
+                json_runs = [measure_v6gap(listed, None) for _ in range(repeat)]
                 tools: dict[str, list[float]] = {"nft": [], "iptables": [], "ip6tables": []}
                 errors: dict[str, str] = {}
                 for _ in range(repeat):
@@ -542,7 +568,16 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
                     "nft_c_s": median(tools["nft"]),
                     "iptables_restore_test_s": median(tools["iptables"])
                     + median(tools["ip6tables"]),
+                    "json_rules_read": json_runs[0]["rules"],
+                    "json_differences": json_runs[0]["differences"],
+                    "json_read_s": median([r["read"] for r in json_runs]),
+                    "json_parity_s": median([r["parity"] for r in json_runs]),
+                    "json_total_s": median([r["read"] + r["parity"] for r in json_runs]),
+                    "json_peak_mib": max(r["peak_mib"] for r in json_runs),
+                    "json_mib": listed.stat().st_size / (1 << 20),
+                    "nft_j_list_s": median(list_s),
                     "runs": runs,
+                    "json_runs": json_runs,
                     "tools": tools,
                     "tool_errors": errors,
                 }
@@ -565,6 +600,18 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{r['total_s']:.2f} s | {r['peak_mib']:.0f} | {r['nft_c_s']:.2f} s | "
             f"{r['iptables_restore_test_s']:.2f} s | {r['total_s'] / r['nft_c_s']:.2f} | "
             f"{r['total_s'] / r['iptables_restore_test_s']:.2f} |"
+        )
+    lines += [
+        "",
+        "| rules (nft -j) | JSON MiB | `nft -j list ruleset` | v6gap read | v6gap parity | "
+        "v6gap total | peak MiB | total / nft -c |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['json_rules_read']:,} | {r['json_mib']:.0f} | {r['nft_j_list_s']:.2f} s | "
+            f"{r['json_read_s']:.2f} s | {r['json_parity_s']:.2f} s | {r['json_total_s']:.2f} s | "
+            f"{r['json_peak_mib']:.0f} | {r['json_total_s'] / r['nft_c_s']:.2f} |"
         )
     return "\n".join(lines)
 
