@@ -57,13 +57,20 @@ class ClassRow:
         return f"{self.proto}{word} {low}" + (f"-{high}" if high != low else "")
 
 
-def accepted(rows: Iterable[ClassRow]) -> list[ClassRow]:
-    """Rows some packets of which get through (conditional: some sources, interfaces, rates)."""
-    return [r for r in rows if r.verdict in ("accept", "conditional")]
+@dataclass(frozen=True)
+class Swept:
+    """The rows of one sweep."""
 
+    rows: tuple[ClassRow, ...]
 
-def undecided(rows: Iterable[ClassRow]) -> list[ClassRow]:
-    return [r for r in rows if r.verdict == "unknown"]
+    @property
+    def accepted(self) -> list[ClassRow]:
+        """Rows some packets of which get through (conditional: some interfaces, rates)."""
+        return [r for r in self.rows if r.verdict in ("accept", "conditional")]
+
+    @property
+    def undecided(self) -> list[ClassRow]:
+        return [r for r in self.rows if r.verdict == "unknown"]
 
 
 def shown(rows: Iterable[ClassRow]) -> list[str]:

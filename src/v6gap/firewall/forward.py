@@ -17,7 +17,7 @@ from typing import Literal, Optional
 
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall._sweep import Answer, ClassRow, accepted, shown, sweep, undecided
+from v6gap.firewall._sweep import Answer, Swept, shown, sweep
 from v6gap.firewall.evaluate import PacketClass, judge
 from v6gap.firewall.model import ADDRESS_BITS, AddrMatch, IfaceMatch, Interval, Match, Ruleset
 from v6gap.firewall.parity import _atoms, _prefixes, judged_matches
@@ -29,20 +29,11 @@ Default = Literal["deny", "accept", "unknown"]
 
 
 @dataclass(frozen=True)
-class ForwardDefault:
+class ForwardDefault(Swept):
     family: str
-    rows: tuple[ClassRow, ...]
     interface: str  # the interface name no rule matches, used as input and output
     source: Optional[Interval]  # None: every address is named by some rule
     destination: Optional[Interval]
-
-    @property
-    def accepted(self) -> list[ClassRow]:
-        return accepted(self.rows)
-
-    @property
-    def undecided(self) -> list[ClassRow]:
-        return undecided(self.rows)
 
     @property
     def verdict(self) -> Default:
@@ -129,4 +120,4 @@ def forward_default(ruleset: Ruleset, family: str = "ipv6") -> ForwardDefault:
             return found.verdict, found.trace
 
         rows = sweep(ruleset, family, matches, ask)
-    return ForwardDefault(family, tuple(rows), interface, source, destination)
+    return ForwardDefault(tuple(rows), family, interface, source, destination)

@@ -13,25 +13,16 @@ from dataclasses import dataclass
 
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall._sweep import Answer, ClassRow, accepted, shown, sweep, undecided
+from v6gap.firewall._sweep import Answer, Swept, shown, sweep
 from v6gap.firewall.evaluate import PacketClass, judge
 from v6gap.firewall.model import Interval, Ruleset
 from v6gap.firewall.parity import judged_matches
 
 
 @dataclass(frozen=True)
-class Spoofing:
+class Spoofing(Swept):
     family: str
     source: str  # the loopback range as written: ::1/128, 127.0.0.0/8
-    rows: tuple[ClassRow, ...]
-
-    @property
-    def accepted(self) -> list[ClassRow]:
-        return accepted(self.rows)
-
-    @property
-    def undecided(self) -> list[ClassRow]:
-        return undecided(self.rows)
 
     def evidence(self) -> list[str]:
         """One verdict line, then the classes that decided it."""
@@ -60,4 +51,4 @@ def spoofed_loopback(ruleset: Ruleset, family: str = "ipv6") -> Spoofing:
             return found.verdict, found.trace
 
         rows = sweep(ruleset, family, judged_matches(ruleset, "input"), ask)
-    return Spoofing(family, text, tuple(rows))
+    return Spoofing(tuple(rows), family, text)

@@ -261,6 +261,7 @@ def decide(
     ct_state: str = "new",
     connection: bool = True,
     hop_limit: Optional[int] = None,
+    daddr: Optional[Interval] = None,
 ) -> Decision:
     """The verdict for new connections of one kind from every (or one) network source.
 
@@ -272,10 +273,10 @@ def decide(
     """
     index = index or RuleIndex()  # one filing of the rules for both questions
     ask = (ruleset, family, protocol, dport, icmp_type, saddr, iif, index)
-    opening = _decide(*ask, ct_state, hop_limit)
+    opening = _decide(*ask, ct_state, hop_limit, daddr)
     if not connection or protocol != TCP or ct_state != "new" or opening.verdict == "drop":
         return opening
-    rest = _decide(*ask, "established", hop_limit)
+    rest = _decide(*ask, "established", hop_limit, daddr)
     if _RANK[rest.verdict] >= _RANK[opening.verdict]:
         return opening
     trace = tuple(f"established packets: {step}" for step in rest.trace)
@@ -293,13 +294,16 @@ def _decide(
     index: Optional[RuleIndex] = None,
     ct_state: str = "new",
     hop_limit: Optional[int] = None,
+    daddr: Optional[Interval] = None,
 ) -> Decision:
     """The verdict for packets of one conntrack state from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
     first = judge(
         ruleset,
-        PacketClass(family, protocol, dport, icmp_type, saddr, iif, ct_state, hop_limit),
+        PacketClass(
+            family, protocol, dport, icmp_type, saddr, iif, ct_state, hop_limit, daddr=daddr
+        ),
         index,
         seen,
     )
@@ -314,7 +318,9 @@ def _decide(
             span,
             judge(
                 ruleset,
-                PacketClass(family, protocol, dport, icmp_type, span, iif, ct_state, hop_limit),
+                PacketClass(
+                    family, protocol, dport, icmp_type, span, iif, ct_state, hop_limit, daddr=daddr
+                ),
                 index,
             ),
         )
@@ -431,14 +437,13 @@ def explain(
     ct_state: str = "new",
     connection: bool = True,
     hop_limit: Optional[int] = None,
+    daddr: Optional[str] = None,
 ) -> Decision:
     """The verdict and rule trace for one description of an incoming packet (a new connection
-    unless ``ct_state`` says otherwise; see ``decide`` for ``connection``)."""
-    span: Optional[Interval] = None
-    if saddr is not None:
-        span = _names.address_range(saddr, family)
-        if span is None:
-            raise InputError(f"{saddr!r} is not an {family} address or prefix")
+    unless ``ct_state`` says otherwise; see ``decide`` for ``connection``). Without ``daddr`` the
+    destination is one of the host's addresses, not known here (a ``daddr`` match is a maybe)."""
+    span = _address(saddr, family)
+    to = _address(daddr, family)
     ports = (dport, dport) if dport is not None else (0, 65535)
     types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
     return decide(
@@ -452,4 +457,14 @@ def explain(
         ct_state=ct_state,
         connection=connection,
         hop_limit=hop_limit,
+        daddr=to,
     )
+
+
+def _address(text: Optional[str], family: str) -> Optional[Interval]:
+    if text is None:
+        return None
+    span = _names.address_range(text, family)
+    if span is None:
+        raise InputError(f"{text!r} is not an {family} address or prefix")
+    return span

@@ -104,3 +104,14 @@ def test_output_interface_matches_decide_on_the_forward_hook() -> None:
         "conditional"
     )
     assert forward_default(ruleset).verdict == "deny"
+
+
+def test_explain_takes_the_destination_address() -> None:
+    from v6gap.firewall.parity import explain
+
+    web = Nft().table("inet", "t").chain("inet", "t", "input", "input", 0, "drop")
+    web.rule("inet", "t", "input", match(payload("ip6", "daddr"), "2001:db8:2::2"), ACCEPT)
+    ruleset = web.read()
+    assert explain(ruleset, "ipv6", 6, 80).verdict == "conditional"  # the host's address: unknown
+    assert explain(ruleset, "ipv6", 6, 80, daddr="2001:db8:2::2").verdict == "accept"
+    assert explain(ruleset, "ipv6", 6, 80, daddr="2001:db8:1::2").verdict == "drop"

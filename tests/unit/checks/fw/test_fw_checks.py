@@ -233,32 +233,27 @@ def _docker_with_forward_policy(policy: str) -> dict[str, Any]:
     return {**firewall, "saves": saves}
 
 
-def test_fw12_docker_forward_chains_through_the_engine() -> None:
-    denied = judge(
+def _fw12_forwarding(firewall: dict[str, Any]) -> Any:
+    return judge(
         ipv6_forward_default_deny.CHECK,
         sysctl={FORWARDING: "1"},
         profile="router",
-        firewall=_docker_with_forward_policy("DROP"),
+        firewall=firewall,
     )
+
+
+def test_fw12_docker_forward_chains_through_the_engine() -> None:
+    denied = _fw12_forwarding(_docker_with_forward_policy("DROP"))
     assert denied.status is Status.PASS, denied.reason
     assert any("*filter FORWARD: policy drop" in e for e in denied.evidence)
-    accepted = judge(
-        ipv6_forward_default_deny.CHECK,
-        sysctl={FORWARDING: "1"},
-        profile="router",
-        firewall=_docker_with_forward_policy("ACCEPT"),
-    )
+    accepted = _fw12_forwarding(_docker_with_forward_policy("ACCEPT"))
     assert accepted.status is Status.FAIL
     assert "tcp 0-65535" in accepted.reason
     assert any("tcp 0-65535: accept:" in e and "policy accept" in e for e in accepted.evidence)
 
 
 def test_fw12_unreadable_ruleset_is_unknown() -> None:
-    result = judge(
-        ipv6_forward_default_deny.CHECK,
-        sysctl={FORWARDING: "1"},
-        firewall={"nft_json": "{not json", "saves": {}},
-    )
+    result = _fw12_forwarding({"nft_json": "{not json", "saves": {}})
     assert result.status is Status.UNKNOWN and "not JSON" in result.reason
 
 
