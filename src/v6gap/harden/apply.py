@@ -36,7 +36,7 @@ from v6gap.harden.backup import (
     write_atomic,
     write_manifest,
 )
-from v6gap.harden.plan import PlannedFile
+from v6gap.harden.plan import PlannedFile, plan
 from v6gap.harden.policy import Policy
 from v6gap.harden.render import DROPIN_PATH, NFTABLES_PATH, SYSCTL_PATH, TABLE
 from v6gap.harden.restore import cancel_timer, netns_inode, restore, timer_alive
@@ -203,7 +203,7 @@ def apply(
     if found.anything:
         make_dirs(backups_dir(root))
         with locked(backups_dir(root)):  # one apply at a time; then look again, under the lock
-            found = changes(root, planned, offline)
+            found = changes(root, plan(planned, root), offline)
             if found.anything:
                 manifest = _apply_locked(policy, policy_file, root, found, offline, timeout)
     if manifest is None:
@@ -231,8 +231,14 @@ def _apply_locked(
         netns_inode=netns_inode(),
     )
     with locked(backup):  # the timer waits for this before it may act
-        _save_previous(backup, root, found, manifest)
-        write_manifest(backup, manifest, "backed up; applying")
+        try:
+            _save_previous(backup, root, found, manifest)
+            write_manifest(backup, manifest, "backed up; applying")
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise HardenError(
+                f"cannot back up ({where}{exc.strerror or exc}); nothing was changed"
+            ) from None
         try:
             _make_live(backup, found, manifest, timeout)
         except BaseException as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Optional
+from typing import Optional, Union
 
 import msgspec
 
@@ -38,7 +38,8 @@ def read_current(root: str, path: str) -> Optional[str]:
         raise InputError(f"{root.rstrip('/')}{path}: cannot read: {exc}") from None
 
 
-def plan(artefacts: tuple[Artefact, ...], root: str) -> tuple[PlannedFile, ...]:
+def plan(artefacts: tuple[Union[Artefact, PlannedFile], ...], root: str) -> tuple[PlannedFile, ...]:
+    """Each file beside what is under ``root`` now (again, for a plan made earlier)."""
     return tuple(PlannedFile(a.path, a.content, read_current(root, a.path)) for a in artefacts)
 
 

@@ -89,6 +89,34 @@ def test_apply_into_an_empty_root_then_rollback_leaves_it_empty(
     assert [p.name for p in tmp_path.iterdir()] == ["var"]  # only the backups stay
 
 
+def apply_with_file_limit(policy: Path, root: Path, limit: int) -> subprocess.CompletedProcess[str]:
+    """``apply --offline`` where no file may grow past ``limit`` bytes (EFBIG, like ENOSPC)."""
+    argv = ["harden", "apply", "--policy", str(policy), "--root", str(root), "--offline"]
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    return subprocess.run(
+        [sys.executable, "-m", "v6gap", *argv],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_backup_that_cannot_be_written_changes_nothing(tmp_path: Path) -> None:
+    root = image(tmp_path)
+    before = tree(root)
+    done = apply_with_file_limit(EXAMPLE, root, 100)  # the manifest does not fit
+    assert done.returncode == 2 and done.stdout == "", done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and "nothing was changed" in done.stderr
+    assert "File too large" in done.stderr
+    assert {k: v for k, v in tree(root).items() if not k.startswith("var/")} == before
+    assert list_backups(str(root)) == []  # no manifest: not a backup
+
+
 def test_disk_full_midway_restores_the_previous_files(capsys: Any, tmp_path: Path) -> None:
     """A write that fails after two files went in (RLIMIT_FSIZE: EFBIG, as a full disk would)."""
     policy = tmp_path / "many.yaml"
@@ -98,19 +126,7 @@ def test_disk_full_midway_restores_the_previous_files(capsys: Any, tmp_path: Pat
     want = planned(capsys, root, policy)
     limit = len(want[NFTABLES_PATH]) - 1
     assert len(want[SYSCTL_PATH]) < limit // 2  # the first files and the manifest fit
-    argv = ["harden", "apply", "--policy", str(policy), "--root", str(root), "--offline"]
-
-    def small_files() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
-
-    done = subprocess.run(
-        [sys.executable, "-m", "v6gap", *argv],
-        capture_output=True,
-        text=True,
-        preexec_fn=small_files,
-        timeout=120,
-        check=False,
-    )
+    done = apply_with_file_limit(policy, root, limit)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert (
