@@ -1,4 +1,4 @@
-"""``v6gap harden init`` and ``plan``: a policy from the host, and the files it would write."""
+"""``v6gap harden``: init, plan, apply, confirm and rollback (errors become exit 2 in main)."""
 
 from __future__ import annotations
 
