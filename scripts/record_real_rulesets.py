@@ -20,6 +20,7 @@ The host's ``nft list ruleset`` and save dumps are compared before and after: an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -28,7 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 from v6gap.errors import LabError
 from v6gap.lab import Lab
@@ -144,64 +145,60 @@ def _wait_running(lab: Lab, host: str, env: Sequence[str], proc: subprocess.Pope
 
 def firewalld_ruleset(lab: Lab, host: str) -> dict[str, str]:
     """Start firewalld (nftables backend, default zone) in ``host`` and record its ruleset."""
+    with running_firewalld(lab, host):
+        return dumps(lab, host)
+
+
+@contextlib.contextmanager
+def running_firewalld(lab: Lab, host: str) -> Iterator[None]:
+    """firewalld running in ``host`` with its default configuration, stopped on the way out."""
     for tool in ("firewalld", "firewall-cmd", "dbus-daemon"):
         if shutil.which(tool) is None:
             raise LabError(f"{tool} is not installed (scripts/install-system-deps.sh installs it)")
     # firewalld makes an empty /run/firewalld even with --nopid: remove it if it makes it here.
     made_run_dir = not os.path.exists(RUN_DIR)
     try:
-        return _run_firewalld(lab, host)
+        with (
+            tempfile.TemporaryDirectory(prefix="v6g-firewalld-") as tmp,
+            _firewalld(lab, host, Path(tmp)),
+        ):
+            yield
     finally:
         if made_run_dir and os.path.isdir(RUN_DIR) and not os.listdir(RUN_DIR):
             os.rmdir(RUN_DIR)
 
 
-def _run_firewalld(lab: Lab, host: str) -> dict[str, str]:
-    with tempfile.TemporaryDirectory(prefix="v6g-firewalld-") as tmp:
-        # An abstract socket belongs to the network namespace: nothing outside can reach it.
-        address = f"unix:abstract=v6g-firewalld-{secrets.token_hex(4)}"
-        config = Path(tmp, "dbus.conf")
-        config.write_text(DBUS_CONFIG.format(address=address))
-        system_config = Path(tmp, "etc")
-        system_config.mkdir()
-        shutil.copy("/etc/firewalld/firewalld.conf", system_config / "firewalld.conf")
-        bus = lab.popen(
-            host,
-            ["dbus-daemon", "--nofork", "--nopidfile", "--nosyslog", f"--config-file={config}"],
-        )
-        env = [f"DBUS_SYSTEM_BUS_ADDRESS={address}"]
-        daemon = lab.popen(
-            host,
-            [
-                "env",
-                *env,
-                "firewalld",
-                "--nofork",
-                "--nopid",
-                "--system-config",
-                str(system_config),
-                "--log-target",
-                "file",
-                "--log-file",
-                str(Path(tmp, "firewalld.log")),
-            ],
-        )
+@contextlib.contextmanager
+def _firewalld(lab: Lab, host: str, tmp: Path) -> Iterator[None]:
+    # An abstract socket belongs to the network namespace: nothing outside can reach it.
+    address = f"unix:abstract=v6g-firewalld-{secrets.token_hex(4)}"
+    config = tmp / "dbus.conf"
+    config.write_text(DBUS_CONFIG.format(address=address))
+    system_config = tmp / "etc"
+    system_config.mkdir()
+    shutil.copy("/etc/firewalld/firewalld.conf", system_config / "firewalld.conf")
+    log = tmp / "firewalld.log"
+    bus = lab.popen(
+        host, ["dbus-daemon", "--nofork", "--nopidfile", "--nosyslog", f"--config-file={config}"]
+    )
+    env = [f"DBUS_SYSTEM_BUS_ADDRESS={address}"]
+    argv = ["firewalld", "--nofork", "--nopid", "--system-config", str(system_config)]
+    daemon = lab.popen(host, ["env", *env, *argv, "--log-target", "file", "--log-file", str(log)])
+    try:
         try:
             _wait_running(lab, host, env, daemon)
-            recorded = dumps(lab, host)
         except LabError as exc:
-            log = Path(tmp, "firewalld.log")
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise LabError(f"{exc}; firewalld log: {tail}") from None
-        finally:
-            for proc in (daemon, bus):
-                proc.terminate()
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-    return recorded
+        yield
+    finally:
+        for proc in (daemon, bus):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 # --------------------------------------------------------------------------- cases

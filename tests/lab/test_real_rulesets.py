@@ -1,10 +1,12 @@
-"""Real ufw in a lab namespace against the engine: what the engine says of ufw's own rules must
-be what real TCP and UDP connections from another namespace meet, on both families.
+"""Real ufw and firewalld in a lab namespace against the engine: what the engine says of the
+tools' own rules must be what real TCP and UDP connections from another namespace meet, on
+both families.
 
 The server namespace gets ufw's installed default rules plus three user rules (one IPv4 only),
-made by the real ``ufw --force enable`` (scripts/record_real_rulesets.py, which keeps the
-machine's /etc/ufw and firewall untouched), and is read back as ``v6gap audit --netns`` reads a
-host. Nothing is loaded on the machine itself: its ruleset is compared before and after.
+made by the real ``ufw --force enable``, or firewalld's default zone on the nftables backend,
+run as scripts/record_real_rulesets.py runs it (the machine's /etc and firewall untouched), and
+is read back as ``v6gap audit --netns`` reads a host. Nothing is loaded on the machine itself:
+its ruleset is compared before and after.
 """
 
 from __future__ import annotations
@@ -119,3 +121,36 @@ def test_real_ufw_verdicts_meet_real_connections(lab_factory: Any) -> None:
         assert found.verdict == "accept"
         assert lab.ping("client", lab.addr("server", family))
     assert recorder.host_firewall() == before
+
+
+def test_real_firewalld_verdicts_meet_real_connections(lab_factory: Any) -> None:
+    recorder = _recorder()
+    before = recorder.host_firewall()
+    listeners = tuple(Listener(proto, "::", port, v6only=False) for proto, port in LISTENING)  # type: ignore[arg-type]
+    lab = lab_factory(pair("client", "server").with_host("server", listeners=listeners))
+    with recorder.running_firewalld(lab, "server"):
+        ruleset = read_snapshot(from_data(collect_netns(lab.ns("server"), __version__), "fwd"))
+        assert ruleset.notes == ()
+        seen: dict[tuple[str, str, int], tuple[str, str]] = {}
+        for family in ("ipv4", "ipv6"):
+            client = lab.addr("client", family)
+            for proto, port in LISTENING + CLOSED:
+                verdict = explain(ruleset, family, PROTOCOLS[proto], port, saddr=client).verdict
+                found = lab.connect("client", proto, lab.addr("server", family), port, TIMEOUT)  # type: ignore[arg-type]
+                seen[(family, proto, port)] = (verdict, found.outcome)
+                if verdict == "accept":
+                    listening = (proto, port) in LISTENING
+                    assert found.outcome == ("open" if listening else "refused"), (family, port)
+                else:
+                    # Rejected with admin-prohibited: an unreachable error, or a timeout when
+                    # the ICMP error is rate-limited or arrives after the connect timeout.
+                    assert verdict == "drop" and found.outcome in ("error", "timeout"), found
+        # Every ICMP and ICMPv6 type is accepted by the public zone: echo gets through.
+        for family, protocol, echo in (("ipv6", ICMPV6, 128), ("ipv4", ICMP, 8)):
+            found_echo = explain(ruleset, family, protocol, icmp_type=echo)
+            assert found_echo.verdict == "accept"
+            assert lab.ping("client", lab.addr("server", family))
+        assert recorder.host_firewall() == before
+    # ssh is the default zone's only TCP service (dhcpv6-client takes UDP 546 to fe80::/64).
+    accepted = sorted(k for k, (v, _) in seen.items() if v == "accept")
+    assert accepted == [("ipv4", "tcp", 22), ("ipv6", "tcp", 22)]
