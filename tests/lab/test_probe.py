@@ -296,6 +296,7 @@ def test_ipv6_broken_at_the_link_is_not_called_filtered(lab_factory: LabFactory)
     diagnosis = doc["diagnosis"][v6]
     assert diagnosis["verdict"] == "broken-at-link" and diagnosis["family"] == "ipv6"
     assert doc["icmp"]["neighbour"][v6]["result"] == "no-answer"  # our own solicitations too
+    assert doc["icmp"]["errors"][v6]["result"] == "unknown"  # our kernel's error, not its
     assert diagnosis["neighbour"] in ("incomplete", "failed", "missing")
     assert diagnosis["message"] == (
         f"IPv6 broken at the link: no neighbour advertisement from {v6}; likely cause: the "

@@ -7,12 +7,12 @@ import json
 import os
 import time
 from dataclasses import replace
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
 
 from v6gap.errors import CollectError, InputError
 from v6gap.probe.engine import Job, ProbeOptions, Prober, check_sources
 from v6gap.probe.icmp import echo_all, errors_all
-from v6gap.probe.model import IcmpTest, ProbeRun
+from v6gap.probe.model import IcmpTest, LinkDiagnosis, ProbeRun
 from v6gap.probe.progress import Progress
 from v6gap.probe.targets import Targets
 from v6gap.probe.timing import RttEstimator
@@ -79,8 +79,21 @@ def probe(
 
         found = diagnose_run(run)
         if found:
-            run = replace(run, diagnosis=found)
+            run = replace(run, diagnosis=found, errors=_unlinked(run.errors, found))
     return run
+
+
+def _unlinked(
+    errors: Mapping[str, IcmpTest], diagnosis: Mapping[str, LinkDiagnosis]
+) -> Dict[str, IcmpTest]:
+    """An error probe to an address broken at the link met our own kernel's "address
+    unreachable", not the target: nothing was tested."""
+    return {
+        a: IcmpTest("unknown", "no link to the target: nothing reached it")
+        if a in diagnosis and diagnosis[a].verdict == "broken-at-link"
+        else t
+        for a, t in errors.items()
+    }
 
 
 def _solicit(addresses: Sequence[str]) -> Dict[str, IcmpTest]:
