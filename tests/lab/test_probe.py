@@ -481,3 +481,16 @@ def test_a_target_that_drops_its_own_icmpv6_errors_is_noticed(lab_factory: LabFa
         "target's error was dropped on the way out (not told apart from outside)",
     }
     assert f"note: no ICMPv6 error came back from {v6} for udp/33434 where {v4} sent one" in text
+
+
+@pytest.mark.lab
+def test_neighbour_discovery_behind_a_router_is_said_untestable(lab_factory: LabFactory) -> None:
+    lab = lab_factory(scenarios.routed())
+    v6 = lab.addr("server", 6)
+    code, out = invoke(v6, "--from-netns", lab.ns("client"), "--ports", "22", "--format", "json")
+    assert code == 0, out
+    icmp = json.loads(out)["icmp"]
+    assert icmp["neighbour"][v6]["result"] == "off-link"
+    assert icmp["echo"][v6]["answered"]  # routed, and reachable: only NDP is out of sight
+    _, text = invoke(v6, "--from-netns", lab.ns("client"), "--ports", "22")
+    assert f"note: neighbour solicitation to {v6}: behind a router" in text
