@@ -1,7 +1,8 @@
 """``harden apply``, ``confirm`` and ``rollback``: change the host safely, and take it back.
 
 Apply: judge (preflight), back up every file and the live state it changes, write the files
-atomically, set the sysctls, load the ruleset in one nft transaction, arm the rollback timer.
+atomically, set the sysctls, load the ruleset in one nft transaction; the rollback timer is
+armed first, so it also restores what an apply that died midway had done.
 Any failure on the way restores what was there and says so. A second apply of the same policy
 finds nothing to change and makes no backup and no timer.
 """
@@ -160,7 +161,13 @@ def _save_previous(backup: str, root: str, found: Changes, manifest: Manifest) -
 
 
 def _make_live(backup: str, found: Changes, manifest: Manifest, timeout: float) -> None:
-    """Files, sysctls, ruleset, timer: the steps whose failure is undone by the caller."""
+    """Timer, files, sysctls, ruleset: the steps whose failure is undone by the caller."""
+    from v6gap.harden.timer import arm, deadline_after
+
+    if found.nft is not None:
+        # First: should this process die midway, the timer restores what it had done.
+        manifest.timer = arm(backup, timeout)
+        write_manifest(backup, manifest)
     for saved, f in zip(manifest.files, found.files):
         if f.changed:
             make_dirs(os.path.dirname(saved.real))
@@ -178,9 +185,8 @@ def _make_live(backup: str, found: Changes, manifest: Manifest, timeout: float) 
         manifest.ruleset_loaded = False  # nft refused: its transaction changed nothing
         raise
     manifest.applied_table = runtime.list_table(TABLE)
-    from v6gap.harden.timer import arm
-
-    manifest.timer = arm(backup, timeout)
+    if manifest.timer is not None:  # its countdown starts when apply lets go of the backup
+        manifest.timer.deadline = deadline_after(timeout)
 
 
 def apply(
@@ -260,6 +266,7 @@ def _undo(backup: str, manifest: Manifest, exc: BaseException) -> None:
         raise HardenError(
             f"apply failed: {why}; restoring the previous state failed too: {again}"
         ) from None
+    cancel_timer(backup, manifest)  # nothing left for it to do
     manifest.state = "failed"
     write_manifest(backup, manifest, f"apply failed ({why}); restored {', '.join(done)}")
     what = "files and sysctls" if not manifest.ruleset_loaded else "files, sysctls and ruleset"

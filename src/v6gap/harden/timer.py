@@ -54,8 +54,11 @@ def arm(backup: str, seconds: float) -> Timer:
     starttime = process_starttime(timer_pid)
     if starttime is None:
         raise HardenError("the rollback timer exited right after it started")
-    deadline = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
-    return Timer(pid=timer_pid, starttime=starttime, deadline=deadline)
+    return Timer(pid=timer_pid, starttime=starttime, deadline=deadline_after(seconds))
+
+
+def deadline_after(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + seconds))
 
 
 def _become_timer(backup: str, seconds: float, ready_fd: int) -> None:
@@ -96,10 +99,14 @@ def _log(message: str) -> None:
 def run(backup: str, seconds: float, ready_fd: Optional[int]) -> int:
     """Wait ``seconds``, then roll ``backup`` back unless someone confirmed or rolled back."""
     signal.signal(signal.SIGHUP, signal.SIG_IGN)  # no terminal to lose, but be sure
-    deadline = time.monotonic() + seconds
     if ready_fd is not None:
         os.write(ready_fd, f"armed {os.getpid()}\n".encode())
         os.close(ready_fd)
+    # Armed before apply changes anything, the countdown starts once apply lets go of the
+    # backup: the new state is live, or apply died midway and what it did must come back.
+    with locked(backup):
+        pass
+    deadline = time.monotonic() + seconds
     _log(f"armed: {backup} rolls back in {seconds:g} s unless confirmed")
     while (left := deadline - time.monotonic()) > 0:
         time.sleep(left)

@@ -179,3 +179,31 @@ def test_restore_refuses_another_network_namespace(tmp_path: Path) -> None:
     with pytest.raises(bk.HardenError, match="network namespace inode 1"):
         restore(path, manifest)
     assert value.read_text() == "0\n"
+
+
+def test_timer_restores_what_an_apply_that_died_midway_did(tmp_path: Path) -> None:
+    """Armed before anything changes, the timer waits for apply's lock: when the process that
+    holds it is killed (state still `applying`), the countdown runs and the files come back."""
+    import signal
+    import subprocess
+    import sys
+
+    backup, target = pending_backup(tmp_path)
+    manifest = bk.read_manifest(backup)
+    manifest.state = "applying"
+    bk.write_manifest(backup, manifest)
+    hold = (
+        "import fcntl, os, sys, time; fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); print('locked', flush=True); time.sleep(600)"
+    )
+    lock = os.path.join(backup, "lock")
+    holder = subprocess.Popen([sys.executable, "-c", hold, lock], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        arm(backup, 1)
+    finally:
+        holder.send_signal(signal.SIGKILL)  # "apply" dies holding the lock
+        holder.wait()
+    manifest = wait_for_state(backup, "rolled-back")
+    assert manifest.state == "rolled-back", manifest.history
+    assert target.read_bytes() == b"old\n"
