@@ -5,10 +5,8 @@ read beyond the common set because ufw's default rules use them on every packet'
 
 * ``-m hl`` / ``-m ttl``: the hop limit (TTL) a packet arrives with, as nft's ``ip6 hoplimit``.
 * ``-m rt`` / ``frag`` / ``hbh`` / ``dst`` (and ``-f``): the packet carries an IPv6 extension
-  header (is a later fragment). The engine judges packets without extension headers, as the
-  kernel sends TCP, UDP and ICMPv6 by default, so in a rule that drops or rejects such a match
-  never holds for the judged packets (ufw's ``-m rt --rt-type 0 -j DROP``). In any other rule
-  it stays ``Unknown``: accepting or jumping on it decides packets the engine does not judge.
+  header (is a later fragment): never the judged packets in a rule that drops (``_drop_only``),
+  ``Unknown`` elsewhere.
 """
 
 from __future__ import annotations
@@ -17,9 +15,9 @@ from typing import Optional
 
 from v6gap.errors import RulesetError
 from v6gap.firewall import _names
+from v6gap.firewall._drop_only import mark
 from v6gap.firewall.model import (
     CONTINUE,
-    AnyOf,
     CtStateMatch,
     HopLimitMatch,
     IcmpTypeMatch,
@@ -137,7 +135,7 @@ def _module_words(line: Line, module: str, args: list[str]) -> None:
         _hop_limit(line, module, args, raw)
         return
     if module in EXTENSION_HEADER_MODULES:
-        line.matches.append(extension_header(raw))
+        line.matches.append(mark("extension header: ", raw))
         return
     if module not in _COMMON_MODULES:
         line.matches.append(Unknown(raw))
@@ -191,7 +189,6 @@ def _module_words(line: Line, module: str, args: list[str]) -> None:
 _HOP_OPTIONS = {"--hl-eq": "eq", "--hl-lt": "lt", "--hl-gt": "gt"}
 _HOP_OPTIONS.update({"--ttl-eq": "eq", "--ttl-lt": "lt", "--ttl-gt": "gt"})
 EXTENSION_HEADER_MODULES = frozenset({"rt", "frag", "hbh", "dst"})
-_NEVER = "never holds for the judged packets (they carry no extension header, are no fragment)"
 
 
 def _hop_limit(line: Line, module: str, args: list[str], raw: str) -> None:
@@ -207,20 +204,3 @@ def _hop_limit(line: Line, module: str, args: list[str], raw: str) -> None:
     span = {"eq": (value, value), "lt": (0, value - 1), "gt": (value + 1, 255)}[kind]
     ranges: tuple[Interval, ...] = (span,) if span[0] <= span[1] else ()
     line.matches.append(HopLimitMatch(family, ranges, negate))
-
-
-def extension_header(raw: str) -> Unknown:
-    """The match of an extension-header module (or ``-f``), resolved once the target is known."""
-    return Unknown(f"extension header: {raw}")
-
-
-def settle_extension_headers(matches: list[Match], verdict: Verdict) -> list[Match]:
-    """In a rule that drops or rejects, extension-header matches never hold (module doc)."""
-    if verdict.kind not in ("drop", "reject"):
-        return matches
-    return [
-        AnyOf((), f"{m.raw.removeprefix('extension header: ')}: {_NEVER}")
-        if isinstance(m, Unknown) and m.raw.startswith("extension header: ")
-        else m
-        for m in matches
-    ]

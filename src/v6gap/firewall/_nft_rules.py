@@ -11,6 +11,7 @@ import json
 from typing import Any, Optional
 
 from v6gap.firewall import _names
+from v6gap.firewall._drop_only import mark, settle
 from v6gap.firewall.model import (
     BOTH,
     CONTINUE,
@@ -37,6 +38,8 @@ MAX_ELEMENTS = 1_000_000  # per set match; more becomes an Unknown match
 RAW_CHARS = 200  # of an Unknown match's raw text
 # firewalld accepts `ct status dnat` first: whether it holds depends on the whole ruleset's NAT.
 CT_STATUS_DNAT = "ct status dnat"
+# `ip frag-off & 0x1fff != 0`: an IPv4 fragment after the first
+_LATER_FRAGMENT = [{"payload": {"protocol": "ip", "field": "frag-off"}}, 0x1FFF]
 
 _PORT_PROTOCOLS = {
     "tcp": frozenset({6}),
@@ -68,6 +71,17 @@ def _dumps(value: Any) -> str:
 def raw_text(value: Any) -> str:
     text = _dumps(value)
     return text if len(text) <= RAW_CHARS else text[: RAW_CHARS - 1] + "…"
+
+
+def _drop_only_kind(kind: str, spec: Any, right: Any, op: str) -> str:
+    """The ``_drop_only`` kind of a match the judged packets never meet, or ""."""
+    if kind == "exthdr" and right is not False and op in ("==", "!=", "in"):
+        return "extension header: "  # a header field, or `exists`: the header is there
+    flags = spec.get("flags") if isinstance(spec, dict) else None
+    rpf = isinstance(flags, list) and "saddr" in flags and "iif" in flags
+    if kind == "fib" and spec.get("result") == "oif" and rpf and right is False and op == "==":
+        return "reverse-path check: "
+    return ""
 
 
 class TableReader:
@@ -177,6 +191,8 @@ class TableReader:
         if not isinstance(left, dict) or len(left) != 1:
             raise _NotUnderstood(raw_text(left))
         kind, spec = next(iter(left.items()))
+        if kind == "&" and op == "!=" and right == 0 and spec == _LATER_FRAGMENT:
+            return [mark("extension header: ", "ip frag-off & 0x1fff != 0")]
         if kind == "concat" and isinstance(spec, list) and not negate and op in ("==", "in"):
             return [self._concat(spec, right)]
         if not isinstance(spec, dict):
@@ -194,6 +210,9 @@ class TableReader:
         status = kind == "ct" and spec.get("key") == "status" and "dir" not in spec
         if status and op in ("==", "in") and self._words(right) == ["dnat"]:
             return [Unknown(CT_STATUS_DNAT)]  # sources.settle_dnat decides it
+        marked = _drop_only_kind(kind, spec, right, op)
+        if marked:
+            return [mark(marked, raw_text({"left": left, "op": op, "right": right}))]
         raise _NotUnderstood(raw_text(left))
 
     def _meta(self, key: str, right: Any, negate: bool, ordered: bool, op: str) -> list[Match]:
@@ -359,7 +378,7 @@ class TableReader:
             else:
                 matches.append(Unknown(raw_text(statement)))
         comment = body.get("comment") if isinstance(body.get("comment"), str) else None
-        return Rule(tuple(matches), verdict, origin, log, counter, limit, comment)
+        return Rule(tuple(settle(matches, verdict)), verdict, origin, log, counter, limit, comment)
 
 
 def _limit_text(name: str, spec: dict[str, Any]) -> str:

@@ -14,12 +14,8 @@ from typing import Optional
 
 from v6gap.errors import RulesetError
 from v6gap.firewall import _names
-from v6gap.firewall._ipt_matches import (
-    Line,
-    extension_header,
-    read_module,
-    settle_extension_headers,
-)
+from v6gap.firewall._drop_only import mark, settle
+from v6gap.firewall._ipt_matches import Line, read_module
 from v6gap.firewall.model import (
     AddrMatch,
     Chain,
@@ -208,7 +204,7 @@ def _rule(
         elif option in ("-j", "--jump", "-g", "--goto"):
             _target(line, line.take(), option in ("-g", "--goto"), chains)
         elif option in ("-f", "--fragment"):
-            line.matches.append(Unknown("! -f") if negate else extension_header("-f"))
+            line.matches.append(Unknown("! -f") if negate else mark("extension header: ", "-f"))
         elif option == "--tcp-flags" or option == "--syn":
             args = [option, *line.module_args()]
             line.matches.append(Unknown(" ".join(args)))
@@ -218,7 +214,7 @@ def _rule(
         else:
             line.matches.append(Unknown(" ".join([option, *line.module_args()])))
     return Rule(
-        tuple(settle_extension_headers(line.matches, line.verdict)),
+        tuple(settle(line.matches, line.verdict)),
         line.verdict,
         origin,
         log=line.log,

@@ -137,7 +137,7 @@ def test_extension_headers_never_hold_in_drops_and_stay_unknown_elsewhere() -> N
     drop = _one("-m rt --rt-type 0 -j DROP")
     (never,) = drop.matches
     assert isinstance(never, AnyOf) and never.alternatives == ()
-    assert never.text.startswith("-m rt --rt-type 0: never holds for the judged packets")
+    assert never.text.startswith("-m rt --rt-type 0: never holds: only packets with this IPv6")
     reject = _one("-p udp -m frag --fragmore -j REJECT")
     assert isinstance(reject.matches[-1], AnyOf)
     assert isinstance(_one("-f -j DROP", "iptables-save").matches[0], AnyOf)

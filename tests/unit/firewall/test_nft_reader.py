@@ -267,3 +267,35 @@ def test_deep_or_huge_rules_become_unknown(monkeypatch: pytest.MonkeyPatch) -> N
     big = Nft().table("ip", "t").chain("ip", "t", "input", "input")
     big.rule("ip", "t", "input", tcp_dport({"set": [1, 2, 3, 4, 5]}), ACCEPT)
     assert isinstance(big.read().tables[0].chains[0].rules[0].matches[0], Unknown)
+
+
+# As `nft -j list ruleset` printed them (nftables 1.0.6): rt type 0, exthdr frag exists, the
+# IPv4 later-fragment idiom, firewalld's reverse-path filter, and an accept on a header.
+FIB_RPF = match({"fib": {"result": "oif", "flags": ["saddr", "mark", "iif"]}}, False)
+RT0 = match({"exthdr": {"name": "rt", "field": "type"}}, 0)
+FRAG = match({"exthdr": {"name": "frag"}}, True)
+LATER_FRAGMENT = match({"&": [payload("ip", "frag-off"), 8191]}, 0, "!=")
+HBH = match({"exthdr": {"name": "hbh"}}, True)
+DROP_STATEMENT = {"drop": None}
+
+
+def test_drops_of_packets_the_engine_does_not_judge_never_hold() -> None:
+    nft = Nft().table("inet", "t").chain("inet", "t", "pre", "prerouting")
+    for statement in (FIB_RPF, RT0, FRAG, LATER_FRAGMENT):
+        nft.rule("inet", "t", "pre", statement, DROP_STATEMENT)
+    nft.rule("inet", "t", "pre", HBH, ACCEPT)
+    nft.rule("inet", "t", "pre", match({"exthdr": {"name": "hbh"}}, False), DROP_STATEMENT)
+    *drops, accept, missing = nft.read().tables[0].chains[0].rules
+    texts = []
+    for rule in drops:
+        (never,) = rule.matches
+        assert isinstance(never, AnyOf) and never.alternatives == ()
+        texts.append(never.text.split(": never holds: ")[1].split(";")[0])
+    assert texts == [
+        "only packets from sources not routed back through their input interface (spoofed)",
+        *["only packets with this IPv6 extension header or later fragments"] * 3,
+    ]
+    # Accepting on a header lets in packets the engine does not judge: that stays unknown, as
+    # does a match on a header's absence (true for the judged packets, not modelled).
+    assert isinstance(accept.matches[0], Unknown) and "extension header" in accept.matches[0].raw
+    assert isinstance(missing.matches[0], Unknown)

@@ -5,12 +5,14 @@ read from the recorded rules, not assumed."""
 
 from __future__ import annotations
 
+import json
 from typing import Optional
 
 import pytest
 
-from tests.unit.firewall.rulesets import ACCEPT, fixture, inet_input_nft, match
-from v6gap.firewall.model import ICMPV6, TCP, UDP, AnyOf, Ruleset, Unknown
+from tests.unit.firewall.rulesets import ACCEPT, FIXTURES, fixture, inet_input_nft, match
+from v6gap.cli.firewall import firewall
+from v6gap.firewall.model import ICMPV6, TCP, UDP, AnyOf, FamilyMatch, Ruleset, Unknown
 from v6gap.firewall.parity import explain, parity
 from v6gap.firewall.sources import read_firewall
 
@@ -220,3 +222,39 @@ def test_ct_status_dnat_stays_unknown_when_some_rule_rewrites_destinations() -> 
     )
     both = read_firewall(inet_input_nft(CT_STATUS_DNAT).text(), {"iptables-legacy-save": docker})
     assert explain(both, "ipv6", TCP, 22).verdict == "unknown"
+
+
+def test_firewalld_reverse_path_filter_never_drops_the_judged_packets() -> None:
+    (table,) = fixture(FIREWALLD).tables
+    prerouting = table.chain("filter_PREROUTING")
+    assert prerouting is not None and prerouting.hook == "prerouting"
+    ipv6_only, never = prerouting.rules[1].matches
+    assert ipv6_only == FamilyMatch(frozenset({"ipv6"}))
+    assert isinstance(never, AnyOf) and "reverse-path" not in never.text  # the raw match …
+    assert "not routed back through their input interface" in never.text  # … and why
+    assert prerouting.rules[1].verdict.kind == "drop"
+
+
+def _lint(capsys: pytest.CaptureFixture[str], case: str) -> dict[str, dict[str, object]]:
+    folder = FIXTURES / case
+    args = ["lint", "--nft", str(folder / "nft.json"), "--format", "json", "--fail-on", "critical"]
+    args += ["--iptables", str(folder / "iptables-save.txt")]
+    args += ["--ip6tables", str(folder / "ip6tables-save.txt")]
+    assert firewall.main(args=args, standalone_mode=False) == 0
+    return {f["id"]: f for f in json.loads(capsys.readouterr().out)["findings"]}
+
+
+def test_lint_of_the_real_rulesets(capsys: pytest.CaptureFixture[str]) -> None:
+    ufw = _lint(capsys, UFW)
+    # NS/NA/RA with hop limit 255, errors, MLD from link-local: ufw's before6.rules pass.
+    for check in ("V6G-FW-04", "V6G-FW-05", "V6G-FW-06", "V6G-FW-07", "V6G-FW-09"):
+        assert ufw[check]["status"] == "pass", (check, ufw[check]["reason"])
+    # ufw declares chains it only jumps to once a user asks for them (limit, logging-allow).
+    assert ufw["V6G-FW-08"]["status"] == "fail"
+    assert "ufw6-user-limit" in str(ufw["V6G-FW-08"]["reason"])
+    found = _lint(capsys, FIREWALLD)
+    for check in ("V6G-FW-04", "V6G-FW-05", "V6G-FW-07", "V6G-FW-08", "V6G-FW-09", "V6G-FW-12"):
+        assert found[check]["status"] == "pass", (check, found[check]["reason"])
+    # firewalld's default LogDenied=off: its final rejects are not logged.
+    assert found["V6G-FW-11"]["status"] == "fail"
+    assert "filter_INPUT" in str(found["V6G-FW-11"]["reason"])
