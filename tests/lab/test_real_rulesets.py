@@ -12,7 +12,9 @@ its ruleset is compared before and after.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Literal, Optional
@@ -22,7 +24,7 @@ import pytest
 from v6gap import __version__
 from v6gap.collect.snapshot import collect_netns
 from v6gap.firewall.model import ICMP, ICMPV6, TCP, UDP
-from v6gap.firewall.parity import explain
+from v6gap.firewall.parity import explain, parity
 from v6gap.firewall.sources import read_snapshot
 from v6gap.lab import Lab, Listener
 from v6gap.lab.scenarios import pair
@@ -75,6 +77,13 @@ def test_real_ufw_verdicts_meet_real_connections(lab_factory: Any) -> None:
     recorder.ufw_ruleset(lab, "server", UFW_COMMANDS)
     ruleset = read_snapshot(from_data(collect_netns(lab.ns("server"), __version__), "ufw"))
     assert ruleset.notes == ()
+    # `firewall parity --live` run inside the namespace reads the same ruleset the same way.
+    live = lab.exec(
+        "server",
+        [sys.executable, "-m", "v6gap", "firewall", "parity", "--live", "--format", "json"],
+    )
+    assert live.returncode == 0, live.stderr
+    assert json.loads(live.stdout)["differences"] == [d.to_json() for d in parity(ruleset)]
 
     seen: dict[tuple[Family, str, int], tuple[str, str]] = {}
     for family in ("ipv4", "ipv6"):

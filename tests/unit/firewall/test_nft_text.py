@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,18 @@ def test_text_size_is_bounded_across_includes(
     monkeypatch.setattr(_nft_source, "MAX_TEXT_CHARS", 150)
     with pytest.raises(RulesetError, match=r"part\.nft: nft ruleset text larger than"):
         read_nft_text(str(main))
+
+
+def test_cli_exits_2_with_nft_s_message_on_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.nft"
+    bad.write_text("table inet x {\n  chain y {\n    tcp dport foo bar accept\n  }\n}\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "v6gap", "firewall", "parity", "--nft", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"v6gap: error: {bad}:3: Error: syntax error, unexpected accept"
+    ]
