@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import time
+from types import SimpleNamespace
 from typing import Dict, List
 
 import pytest
@@ -48,16 +48,26 @@ def test_timeout_starts_conservative_then_follows_rtt() -> None:
     assert est.samples == 64  # only the recent window counts
 
 
-def test_rate_limiter_spaces_starts() -> None:
-    async def starts(n: int, rate: float) -> float:
+def test_rate_limiter_spaces_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The waits it asks for, not the clock: 11 starts at 100/s end 0.1 s after the first."""
+    slept: List[float] = []
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+
+    monkeypatch.setattr(asyncio, "sleep", sleep)
+    monkeypatch.setattr("v6gap.probe.timing.time", SimpleNamespace(monotonic=lambda: 100.0))
+
+    async def starts(n: int, rate: float) -> None:
         limiter = RateLimiter(rate)
-        began = time.monotonic()
         for _ in range(n):
             await limiter.wait()
-        return time.monotonic() - began
 
-    assert asyncio.run(starts(11, 100.0)) >= 0.09
-    assert asyncio.run(starts(1000, 0)) < 0.05  # no cap
+    asyncio.run(starts(11, 100.0))
+    assert slept == pytest.approx([0.01 * n for n in range(1, 11)])
+    slept.clear()
+    asyncio.run(starts(1000, 0))
+    assert slept == []  # no cap: never waits
 
 
 def test_parse_ping() -> None:
