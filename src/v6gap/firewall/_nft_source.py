@@ -169,6 +169,16 @@ def expand_includes(path: str, include_dirs: Sequence[str] = ()) -> Expanded:
     return expander.result()
 
 
+def refuse_commands(expanded: Expanded) -> None:
+    """``RulesetError`` for a command that would make nft wait instead of load (``monitor``)."""
+    start = True
+    for token in tokens(expanded.text):
+        if start and token.text == "monitor":
+            path, line = expanded.where(token.line)
+            raise RulesetError(f"{path}:{line}: `monitor` is not a ruleset (it never ends)")
+        start = token.text in ("\n", ";", "{", "}")
+
+
 # --------------------------------------------------------------------------- rule lines
 
 

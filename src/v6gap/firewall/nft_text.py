@@ -22,7 +22,13 @@ import time
 from typing import Optional, Sequence
 
 from v6gap.errors import RulesetError
-from v6gap.firewall._nft_source import ChainKey, Expanded, expand_includes, rule_lines
+from v6gap.firewall._nft_source import (
+    ChainKey,
+    Expanded,
+    expand_includes,
+    refuse_commands,
+    rule_lines,
+)
 from v6gap.firewall.model import Chain, Origin, Ruleset, Table
 from v6gap.firewall.nft import MAX_JSON_CHARS, read_nft
 
@@ -125,6 +131,7 @@ def _nft_message(stderr: str, expanded: Expanded) -> str:
 
 def load_privately(expanded: Expanded) -> str:
     """``nft -j list ruleset`` of ``expanded`` loaded into a throw-away network namespace."""
+    refuse_commands(expanded)
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child's coverage is not collected

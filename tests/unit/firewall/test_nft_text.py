@@ -230,3 +230,10 @@ def test_cli_exits_2_with_nft_s_message_on_one_line(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [
         f"v6gap: error: {bad}:3: Error: syntax error, unexpected accept"
     ]
+
+
+def test_monitor_is_refused_before_nft_runs(tmp_path: Path) -> None:
+    main = tmp_path / "main.nft"
+    main.write_text("table inet f { chain c { accept; }; }\n  monitor\n")
+    with pytest.raises(RulesetError, match=r"main\.nft:2: `monitor` is not a ruleset"):
+        read_nft_text(str(main))
