@@ -11,6 +11,7 @@ ruleset with the mistake it guards against), so each assertion can fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -140,13 +141,13 @@ def scapy(lab: Lab, host: str, script: str, *args: str) -> None:
     assert done.returncode == 0, done.stderr
 
 
-def wait_for(predicate: Any, what: str, tries: int = 40) -> None:
+def wait_for(predicate: Any, what: str, tries: int = 40, state: Any = None) -> None:
     """Poll a kernel state that follows a packet (bounded; never a timing assertion)."""
     for _ in range(tries):
         if predicate():
             return
         time.sleep(0.1)
-    raise AssertionError(f"never happened: {what}")
+    raise AssertionError(f"never happened: {what}" + (f" ({state()})" if state else ""))
 
 
 def settle(lab: Lab) -> None:
@@ -165,6 +166,11 @@ def ra_state(lab: Lab) -> tuple[list[str], list[str]]:
 
 def route_to_far(lab: Lab) -> str:
     return lab.exec("server", ["ip", "-6", "route", "get", FAR], check=True).stdout
+
+
+def redirect_counters(lab: Lab) -> str:
+    counters = ["Icmp6InRedirects", "Icmp6InErrors", "Ip6InDiscards", "Ip6InHdrErrors"]
+    return lab.exec("server", ["nstat", "-az", *counters]).stdout
 
 
 def forget_far(lab: Lab) -> None:
@@ -196,13 +202,13 @@ def probe(lab: Lab) -> dict[str, Any]:
     return data
 
 
-def open_ports(report: dict[str, Any]) -> dict[str, set[int]]:
-    """address -> the TCP ports the probe found open there."""
-    found: dict[str, set[int]] = {}
+def open_ports(report: dict[str, Any]) -> dict[str, set[str]]:
+    """address -> what the probe found open there, as ``tcp/22``, ``udp/5353``."""
+    found: dict[str, set[str]] = {}
     for row in report["results"]:
         for address, state in row["states"].items():
-            if row["proto"] == "tcp" and state == "open":
-                found.setdefault(address, set()).add(row["port"])
+            if state == "open":
+                found.setdefault(address, set()).add(f"{row['proto']}/{row['port']}")
     return found
 
 
@@ -241,18 +247,27 @@ def test_attacks_succeed_before_hardening(lab_factory: Any) -> None:
     """The controls: each attack works, and each essential breaks under the usual mistake."""
     lab, router_ll = build(lab_factory)
     attacker_ll = lab.wait_link_local("attacker", "eth0")
-    # The probe reaches 8080 over IPv6, which the policy will close.
-    assert 8080 in open_ports(probe(lab)).get(lab.addr("server", 6), set())
+    # The probe reaches tcp/8080 and udp/5353 over IPv6, which the policy will close.
+    before = open_ports(probe(lab)).get(lab.addr("server", 6), set())
+    assert {"tcp/8080", "udp/5353"} <= before, before
     # A rogue RA adds a default route via the attacker and an address in its prefix.
     assert ra_state(lab) == ([], [])
     scapy(lab, "attacker", ROGUE_RA.replace("{prefix}", ROGUE_PREFIX), attacker_ll)
     wait_for(lambda: all(ra_state(lab)), "the rogue RA's route and address")
     routes, _ = ra_state(lab)
     assert any(f"default via {attacker_ll}" in r for r in routes), routes
+    # Let DAD finish on the rogue address: a new address flushes cached routes (the redirect's).
+    wait_for(lambda: "tentative" not in "".join(ra_state(lab)[1]), "DAD on the rogue address")
     # A redirect spoofed from the router moves the server's route to far onto the attacker.
     assert f"via {router_ll}" in route_to_far(lab)
-    scapy(lab, "attacker", REDIRECT, router_ll, lab.addr("server", 6), attacker_ll, FAR)
-    wait_for(lambda: f"via {attacker_ll}" in route_to_far(lab), "the redirect taken")
+    taken = False
+    for _ in range(3):  # an attacker repeats: the control shows the kernel can be redirected
+        scapy(lab, "attacker", REDIRECT, router_ll, lab.addr("server", 6), attacker_ll, FAR)
+        with contextlib.suppress(AssertionError):
+            wait_for(lambda: f"via {attacker_ll}" in route_to_far(lab), "redirect", tries=10)
+            taken = True
+            break
+    assert taken, (route_to_far(lab), redirect_counters(lab))
     # Without NS/NA accepted, IPv6 to the server stops (IPv4 would not: ARP is not in inet).
     lab.load_nft("server", NO_ND)
     lab.exec("attacker", ["ip", "-6", "neigh", "flush", "dev", "eth0"], check=True)
@@ -274,12 +289,9 @@ def test_hardened_server_keeps_essentials_and_ignores_attacks(
     # Only the allowed ports, on both families; ICMPv6 echo and neighbour discovery work.
     lab.exec("attacker", ["ip", "-6", "neigh", "flush", "dev", "eth0"], check=True)
     report = probe(lab)
-    found = open_ports(report)
-    assert found.get(server6, set()) <= set(ALLOWED) and 22 in found[server6], found
-    assert found.get(server4, set()) <= set(ALLOWED) and {22, 80} <= found[server4], found
-    assert not any(
-        r["states"].get(server6) == "open" for r in report["results"] if r["proto"] == "udp"
-    )
+    found, allowed = open_ports(report), {f"tcp/{port}" for port in ALLOWED}
+    assert "tcp/22" in found[server6] and found[server6] <= allowed, found  # 80: IPv4 only
+    assert found[server4] == allowed, found
     assert report["icmp"]["echo"][server6]["answered"] is True
     assert report["icmp"]["neighbour"][server6]["result"] == "answered"
     neigh = lab.exec("attacker", ["ip", "-6", "neigh", "show", server6], check=True).stdout
@@ -295,7 +307,9 @@ def test_hardened_server_keeps_essentials_and_ignores_attacks(
     scapy(lab, "attacker", ROGUE_RA.replace("{prefix}", ROGUE_PREFIX), attacker_ll)
     settle(lab)
     assert ra_state(lab) == ([], [])
-    # A redirect spoofed from the router is ignored.
-    scapy(lab, "attacker", REDIRECT, router_ll, server6, attacker_ll, FAR)
-    settle(lab)
-    assert f"via {router_ll}" in route_to_far(lab)
+    # A redirect spoofed from the router is ignored, however often it is sent (the control
+    # needed up to three rounds).
+    for _ in range(3):
+        scapy(lab, "attacker", REDIRECT, router_ll, server6, attacker_ll, FAR)
+        settle(lab)
+        assert f"via {router_ll}" in route_to_far(lab), redirect_counters(lab)
