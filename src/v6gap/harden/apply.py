@@ -114,8 +114,11 @@ def _real_path(root: str, path: str) -> str:
     return Host(root=root).resolve(path)
 
 
-def _unfinished(root: str) -> Optional[str]:
+def _unfinished(root: str, but: Optional[str] = None) -> Optional[str]:
+    """Why another apply must wait: a backup (other than ``but``) not confirmed or rolled back."""
     for backup_id in reversed(list_backups(root)):
+        if backup_id == but:
+            continue
         backup = backup_path(root, backup_id)
         manifest = read_manifest(backup)
         if manifest.state in UNFINISHED:
@@ -327,6 +330,10 @@ def rollback(root: str, backup_id: Optional[str], say: Say) -> Manifest:
             raise HardenError(f"no backup under {root}: nothing to roll back")
         backup_id = ids[-1]
     backup = backup_path(root, backup_id)
+    # An older backup under a pending one: that one's timer would undo this rollback's result.
+    blocked = _unfinished(root, but=backup_id)
+    if blocked:
+        raise HardenError(blocked)
     with locked(backup):
         manifest = read_manifest(backup)
         stopped = cancel_timer(backup, manifest)

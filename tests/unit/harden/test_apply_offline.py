@@ -15,7 +15,7 @@ from typing import Any
 
 from tests.unit.harden.test_cli_harden import EXAMPLE, ROOTS, run
 from v6gap.harden.apply import in_initial_netns
-from v6gap.harden.backup import list_backups, read_manifest
+from v6gap.harden.backup import list_backups, read_manifest, write_manifest
 from v6gap.harden.render import NFTABLES_PATH, SYSCTL_PATH
 
 
@@ -179,3 +179,21 @@ def test_two_applies_at_once_make_one_backup(tmp_path: Path) -> None:
     assert [p.returncode for p in procs] == [0, 0], outs
     assert sorted(o.startswith("nothing to change") for o in outs) == [False, True], outs
     assert len(list_backups(str(root))) == 1
+
+
+def test_rollback_of_an_older_backup_waits_for_a_pending_one(capsys: Any, tmp_path: Path) -> None:
+    root = image(tmp_path)
+    argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(root), "--offline"]
+    assert run(capsys, *argv)[0] == 0
+    [older] = list_backups(str(root))
+    (root / SYSCTL_PATH.lstrip("/")).write_text("# changed by hand\n")
+    assert run(capsys, *argv)[0] == 0
+    newer = list_backups(str(root))[-1]
+    path = str(root / "var/lib/v6gap/backups" / newer)
+    manifest = read_manifest(path)
+    manifest.state = "pending"  # as a live apply leaves it until confirmed
+    write_manifest(path, manifest)
+    code, _, err = run(capsys, "harden", "rollback", older, "--root", str(root))
+    assert code == 2 and err.count("\n") == 1 and f"backup {newer} is pending" in err
+    assert run(capsys, "harden", "rollback", newer, "--root", str(root))[0] == 0
+    assert (root / SYSCTL_PATH.lstrip("/")).read_text() == "# changed by hand\n"
