@@ -262,3 +262,25 @@ def test_ruleset_files_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("v6gap.cli.firewall.MAX_RULESET_FILE", 100)
     with pytest.raises(RulesetError, match=r"nft\.json: ruleset file larger than 100 characters"):
         firewall.main(args=["parity", "--nft", str(SEED / "nft.json")], standalone_mode=False)
+
+
+def test_include_dir_lets_an_nft_text_read_another_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "ssh.nft").write_text("tcp dport 22 accept\n")
+    main = tmp_path / "etc" / "main.nft"
+    main.parent.mkdir()
+    main.write_text(
+        "table inet f {\n  chain input {\n    type filter hook input priority 0; policy drop;\n"
+        f'    include "{shared / "ssh.nft"}"\n  }}\n}}\n'
+    )
+    args = ["explain", "--nft", str(main), "--family", "6", "--proto", "tcp", "--dport", "22"]
+    with pytest.raises(RulesetError, match="--include-dir"):
+        firewall.main(args=args, standalone_mode=False)
+    out = run(capsys, *args, "--include-dir", str(shared))
+    assert out.splitlines() == [
+        "verdict: accept",
+        f"  {shared / 'ssh.nft'}: line 1: inet f chain input handle 2 → accept",
+    ]
