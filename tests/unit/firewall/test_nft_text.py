@@ -237,3 +237,23 @@ def test_monitor_is_refused_before_nft_runs(tmp_path: Path) -> None:
     main.write_text("table inet f { chain c { accept; }; }\n  monitor\n")
     with pytest.raises(RulesetError, match=r"main\.nft:2: `monitor` is not a ruleset"):
         read_nft_text(str(main))
+
+
+def test_real_tools_nft_list_output_reads_back() -> None:
+    real = FIXTURES / "real-tools"
+    # firewalld's `nft list ruleset`, read as text, is its recorded JSON, every rule on its line.
+    text = real / "firewalld-default" / "nft.txt"
+    from_text = read_nft_text(str(text))
+    assert from_text.notes == ()
+    assert _bodies(from_text) == _bodies(
+        read_nft((real / "firewalld-default" / "nft.json").read_text())
+    )
+    lines = text.read_text().splitlines()
+    for table in from_text.tables:
+        for chain in table.chains:
+            for rule in chain.rules:
+                number = int(rule.origin.ref.split(":")[0].removeprefix("line "))
+                assert lines[number - 1].startswith("\t\t"), (number, lines[number - 1])
+    # ufw's tables were written by iptables-nft: nft itself cannot load its listing.
+    with pytest.raises(RulesetError, match=r"nft\.txt:\d+: Error: unsupported xtables compat"):
+        read_nft_text(str(real / "ufw-default" / "nft.txt"))
