@@ -5,10 +5,22 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from v6gap.checks.registry import all_checks
+from v6gap.checks.base import Check
+from v6gap.checks.registry import all_checks, probe_checks
 from v6gap.compliance import cis_references
 
+_HEAD = ("| id | severity | title | profiles | seed section | CIS |", "|---|---|---|---|---|---|")
 DOC = Path(__file__).resolve().parents[1] / "docs" / "CHECKS.md"
+
+
+def _rows(checks: tuple[Check, ...]) -> list[str]:
+    rows = []
+    for check in checks:
+        m = check.meta
+        profiles = ", ".join(sorted(p.value for p in m.profiles))
+        cis = "; ".join(r.split(" Ensure")[0] for r in cis_references(m.id)) or "-"
+        rows.append(f"| {m.id} | {m.severity.value} | {m.title} | {profiles} | {m.seed} | {cis} |")
+    return rows
 
 
 def render() -> str:
@@ -19,14 +31,20 @@ def render() -> str:
         "Statuses: pass, fail, unknown (could not be decided, with the reason), skip (does not",
         "apply to the profile, or IPv6 is off in the kernel), info.",
         "",
-        "| id | severity | title | profiles | seed section | CIS |",
-        "|---|---|---|---|---|---|",
+        *_HEAD,
     ]
-    for check in all_checks():
-        m = check.meta
-        profiles = ", ".join(sorted(p.value for p in m.profiles))
-        cis = "; ".join(r.split(" Ensure")[0] for r in cis_references(m.id)) or "-"
-        lines.append(f"| {m.id} | {m.severity.value} | {m.title} | {profiles} | {m.seed} | {cis} |")
+    lines += _rows(all_checks())
+    lines += [
+        "",
+        "## Probe checks",
+        "",
+        "Judged from packets, not from the host: `v6gap probe` reports them, and",
+        "`v6gap audit --probe-from-netns NS` adds them to a host audit (not part of the",
+        "host catalogue above).",
+        "",
+        *_HEAD,
+    ]
+    lines += _rows(probe_checks())
     return "\n".join(lines) + "\n"
 
 
