@@ -29,8 +29,6 @@ from v6gap.model import Profile, Snapshot, Status
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
-# Interfaces and chains that container runtimes and CNIs create: their traffic is forwarded.
-
 
 class Refusal(msgspec.Struct, frozen=True):
     code: str  # stable, kebab-case: what ``--override CODE`` names
@@ -102,12 +100,9 @@ def _slaac(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         return []
     evidence = slaac_evidence(snapshot)
     if not evidence:
-        missing = snapshot.missing("routes", "interfaces")
-        if missing:
-            return _refuse(
-                "slaac-in-use", f"cannot tell whether RAs configure the host ({missing})"
-            )
-        return []
+        return _unseen(
+            snapshot, "slaac-in-use", "whether RAs configure the host", "routes", "interfaces"
+        )
     return _refuse(
         "slaac-in-use",
         f"profile {policy.profile.value} sets accept_ra=0 but the host is configured by "
@@ -123,6 +118,9 @@ def _router_guard(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     allowed = set(known_routers(policy, snapshot))
     if not allowed:  # no router named or known: the guard accepts any link-local source
         return []
+    unseen = _unseen(snapshot, "router-not-allowed", "which router is in use", "routes")
+    if unseen:
+        return unseen
     cut = []
     for route in snapshot.routes:
         if route.family != "ipv6" or route.dst != "default" or not route.gateway:
@@ -148,7 +146,7 @@ def _tunnels(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         return []
     evidence = tunnel_evidence(snapshot)
     if not evidence:
-        return []
+        return _unseen(snapshot, "tunnel-in-use", "whether a tunnel is up", "interfaces")
     return _refuse("tunnel-in-use", "tunnels_used is false but a tunnel carries traffic", evidence)
 
 
@@ -159,11 +157,9 @@ def _listeners(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
     """A network-facing listener the ruleset would drop (listen sockets count as in use)."""
     if policy.profile is Profile.DISABLED or snapshot.source == "root":
         return []
-    missing = snapshot.missing("sockets")
-    if missing:
-        return _refuse(
-            "listener-blocked", f"cannot tell which listeners the ruleset cuts ({missing})"
-        )
+    unseen = _unseen(snapshot, "listener-blocked", "which listeners the ruleset cuts", "sockets")
+    if unseen:
+        return unseen
     cut = [
         f"{s.proto}/{s.port} ({s.name or 'unknown process'})"
         for s in listening_services(snapshot)
@@ -252,7 +248,9 @@ def _containers(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         return []
     evidence = container_evidence(snapshot)
     if not evidence:
-        return []
+        return _unseen(
+            snapshot, "container-forwarding", "whether containers are routed", "interfaces"
+        )
     why = (
         "forwarding off and the forward chain drops"
         if policy.profile not in FORWARDING_PROFILES
@@ -273,7 +271,7 @@ def _forwarding(policy: Policy, snapshot: Snapshot) -> list[Refusal]:
         if snapshot.sysctl.get(key, "").strip() == "1"
     ]
     if not on:
-        return []
+        return _unseen(snapshot, "forwarding-in-use", "whether the host forwards", "sysctl")
     reason = (
         f"the host forwards now; profile {policy.profile.value} turns IPv6 forwarding off and "
         "the inet forward chain drops both families"
@@ -289,6 +287,12 @@ def _address(text: str) -> Optional[IPAddress]:
         return ipaddress.ip_address(text.split("%")[0])
     except ValueError:
         return None
+
+
+def _unseen(snapshot: Snapshot, code: str, what: str, *sections: str) -> list[Refusal]:
+    """A refusal when a section it needs was not read: no promise about what was not seen."""
+    missing = snapshot.missing(*sections)
+    return _refuse(code, f"cannot tell {what} ({missing})") if missing else []
 
 
 def _refuse(

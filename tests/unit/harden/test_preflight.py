@@ -263,3 +263,23 @@ def test_ssh_session_judged_by_the_engine_when_given_the_ruleset() -> None:
     assert refusal.code == "ssh-session-dropped" and "is dropped" in refusal.reason
     v4 = Session("::ffff:192.0.2.9", 50000, "::ffff:192.0.2.10", 22)
     assert preflight(policy, snapshot, artefacts, v4, ruleset=opened) == ()
+
+
+@pytest.mark.parametrize(
+    ("policy", "section", "code"),
+    [
+        (SSH, "routes", "slaac-in-use"),
+        (SSH + "profile: slaac-host\nrouters: [fe80::2]\n", "routes", "router-not-allowed"),
+        (SSH, "interfaces", "tunnel-in-use"),
+        (SSH, "interfaces", "container-forwarding"),
+        (SSH, "sysctl", "forwarding-in-use"),
+    ],
+)
+def test_what_was_not_read_is_refused(policy: str, section: str, code: str) -> None:
+    """No promise about what was not seen: an unread section is a refusal saying so."""
+    found = codes(policy, unavailable={section: "permission denied"})
+    assert found[code] == f"{found[code].split(' (')[0]} ({section}: permission denied)"
+    assert found[code].startswith("cannot tell ")
+    assert code not in codes(policy)
+    image = codes(policy, source="root", unavailable={section: "image"})
+    assert code not in image  # an image runs nothing
