@@ -1,8 +1,11 @@
 """The engine against the kernel: load a ruleset, connect for real, compare with ``explain``.
 
-One ``pair`` lab (client ::1/.1, server ::2/.2) serves the whole module. The server listens
-dual-stack on some TCP and UDP ports and leaves others closed. For each ruleset: flush, load it
-into the server, read it back as the audit does (``nft -j list ruleset`` and the ``*-save``
+One lab serves the whole module: a ``pair`` (client ::1/.1, server ::2/.2 on eth0) with a second
+link between the same two hosts (client 2001:db8:2::1/192.0.2.65, server 2001:db8:2::2/.66 on
+eth1), so every probe is made over two paths that differ in input interface, source and
+destination address: rules on ``iif``/``iifname``, ``saddr`` and ``daddr`` decide. The server
+listens dual-stack on some TCP and UDP ports and leaves others closed. For each ruleset: flush,
+load it into the server, read it back as the audit does (``nft -j list ruleset`` and the ``*-save``
 dumps inside the namespace), ask the engine for every sampled port/protocol/family from the
 client's address, and probe the same from the client. A persistent prober inside the client
 runs all probes of one ruleset concurrently, so a ruleset costs about one connect timeout.
@@ -16,8 +19,9 @@ What counts as what:
   (``refusing_reject``). Rejects otherwise use admin-prohibited, which the client sees as
   EHOSTUNREACH/EACCES; as ICMP errors are rate-limited, a reject may also look like a timeout —
   both are "not accepted". The server's ICMP rate limits are switched off inside its namespace.
-* ``conditional``/``unknown``: not comparable; counted, and the generated grammar is chosen so
-  that they cannot occur (any that do fail the test).
+* ``conditional``/``unknown``: not comparable; counted. The engine is told the path's interface,
+  source and destination, so in generated rulesets only a ``limit`` may leave it undecided
+  (``conditional``); any other undecided verdict fails the test.
 
 Static neighbour entries on both sides keep IPv6 working under a ``policy drop`` that does not
 let neighbour discovery in (IPv4's ARP is not filtered by these tables): the engine judges new
@@ -26,6 +30,7 @@ connections, not neighbour discovery.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 from collections import Counter
@@ -44,8 +49,8 @@ from v6gap.firewall.parity import explain
 from v6gap.firewall.sources import read_snapshot
 from v6gap.lab import Lab, Listener
 from v6gap.lab.pytest_plugin import check_lab_prerequisites, unique_suffix
-from v6gap.lab.scenario import Backend
-from v6gap.lab.scenarios import pair
+from v6gap.lab.scenario import Backend, Link
+from v6gap.lab.scenarios import SEG1, SEG2, pair
 
 pytestmark = pytest.mark.lab
 Family = Literal["ipv4", "ipv6"]
@@ -58,6 +63,7 @@ PROBE_TIMEOUT = 0.4
 RETRY_TIMEOUT = 3.0
 SLOW = ("timeout", "handshake stalled")
 FAMILIES: tuple[Family, ...] = ("ipv4", "ipv6")
+PATHS = ("eth0", "eth1")  # the server's (and the client's) interface of each link
 NEIGH = ("ip", "neigh", "replace")
 EMPTY_FILTER = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 
@@ -116,10 +122,12 @@ class Probe:
     family: Family
     port: int
     listening: bool
+    path: str  # the link: the interface the probe leaves the client and reaches the server on
 
 
 PROBES = tuple(
-    Probe(proto, family, port, listening)
+    Probe(proto, family, port, listening, path)
+    for path in PATHS
     for family in FAMILIES
     for proto, ports in (
         ("tcp", TCP_OPEN),
@@ -138,8 +146,8 @@ class Bench:
     def __init__(self, lab: Lab, prober: subprocess.Popen[bytes]) -> None:
         self.lab = lab
         self.prober = prober
-        self.client = {f: lab.addr("client", f) for f in FAMILIES}
-        self.server = {f: lab.addr("server", f) for f in FAMILIES}
+        self.client = {(p, f): lab.addr("client", f, p) for p in PATHS for f in FAMILIES}
+        self.server = {(p, f): lab.addr("server", f, p) for p in PATHS for f in FAMILIES}
         self.tally: Counter[str] = Counter()
 
     # -- the server's ruleset ------------------------------------------------------------------
@@ -161,7 +169,7 @@ class Bench:
         """Run ``probes`` concurrently from the client; one outcome each."""
         request = {
             "timeout": timeout,
-            "probes": [[p.proto, self.server[p.family], p.port] for p in probes],
+            "probes": [[p.proto, self.server[(p.path, p.family)], p.port] for p in probes],
         }
         assert self.prober.stdin is not None and self.prober.stdout is not None
         self.prober.stdin.write((json.dumps(request) + "\n").encode())
@@ -178,25 +186,32 @@ class Bench:
     def compare(
         self, label: str, text: str, refusing_reject: bool = False, decided: bool = False
     ) -> list[str]:
-        """Disagreements between the engine and the real outcome for every sampled probe."""
+        """Disagreements between the engine and the real outcome for every sampled probe.
+
+        With ``decided``, an undecided verdict is a failure too, except ``conditional`` where the
+        ruleset rate-limits (``limit``): only some packets match such a rule."""
         ruleset = self.read_back()
         outcomes = self.probe(PROBES)
         problems = []
         for probe, outcome in zip(PROBES, outcomes):
             protocol = TCP if probe.proto == "tcp" else UDP
+            source = self.client[(probe.path, probe.family)]
             # A listening port needs the whole handshake; a closed one answers the first packet.
             decision = explain(
                 ruleset,
                 probe.family,
                 protocol,
                 probe.port,
-                saddr=self.client[probe.family],
+                saddr=source,
+                iif=probe.path,
                 connection=probe.listening,
+                daddr=self.server[(probe.path, probe.family)],
             )
             verdict = decision.verdict
             self.tally[verdict] += 1
             if verdict in ("conditional", "unknown"):
-                if decided:
+                limited = verdict == "conditional" and "limit" in text
+                if decided and not limited:
                     problems.append(
                         f"{probe.proto}/{probe.port} over {probe.family}: engine says {verdict} "
                         "for a ruleset built only from matches it should decide\n    trace: "
@@ -215,7 +230,7 @@ class Bench:
                 state = "listening" if probe.listening else "closed"
                 problems.append(
                     f"{probe.proto}/{probe.port} over {probe.family} ({state}) from "
-                    f"{self.client[probe.family]}: engine says {verdict}, the kernel gave "
+                    f"{source} via {probe.path}: engine says {verdict}, the kernel gave "
                     f"{outcome}\n    trace: " + "\n           ".join(decision.trace)
                 )
         if problems:
@@ -236,8 +251,8 @@ def _agrees(verdict: str, outcome: str, listening: bool, refusing_reject: bool) 
     )
 
 
-def _mac(lab: Lab, host: str) -> str:
-    out = lab.exec(host, ["ip", "-j", "link", "show", "dev", "eth0"], check=True).stdout
+def _mac(lab: Lab, host: str, ifname: str) -> str:
+    out = lab.exec(host, ["ip", "-j", "link", "show", "dev", ifname], check=True).stdout
     return str(json.loads(out)[0]["address"])
 
 
@@ -247,31 +262,26 @@ def bench() -> Iterator[Bench]:
     listeners = tuple(Listener("tcp", "::", p, v6only=False) for p in TCP_OPEN) + tuple(
         Listener("udp", "::", p, v6only=False) for p in UDP_OPEN
     )
-    scenario = pair().with_host(
+    two_links = pair().with_host(
         "server",
         listeners=listeners,
         sysctls={"net.ipv4.icmp_ratelimit": 0, "net.ipv6.icmp.ratelimit": 0},
+        addresses=SEG1.addresses("eth0", 2) + SEG2.addresses("eth1", 2),
     )
+    two_links = two_links.with_host(
+        "client", addresses=SEG1.addresses("eth0", 1) + SEG2.addresses("eth1", 1)
+    )
+    scenario = dataclasses.replace(two_links, links=(*two_links.links, Link("client", "server")))
     lab = Lab(scenario, suffix=unique_suffix(), link_local="none")
     lab.up()
     try:
         for host, peer in (("client", "server"), ("server", "client")):
-            mac = _mac(lab, peer)
-            for family in FAMILIES:
-                lab.exec(
-                    host,
-                    [
-                        *NEIGH,
-                        lab.addr(peer, family),
-                        "lladdr",
-                        mac,
-                        "dev",
-                        "eth0",
-                        "nud",
-                        "permanent",
-                    ],
-                    check=True,
-                )
+            for path in PATHS:
+                mac = _mac(lab, peer, path)
+                for family in FAMILIES:
+                    address = lab.addr(peer, family, path)
+                    argv = [*NEIGH, address, "lladdr", mac, "dev", path, "nud", "permanent"]
+                    lab.exec(host, argv, check=True)
         prober = lab.popen(
             "client",
             ["python3", "-I", "-S", "-c", PROBER],
@@ -387,6 +397,25 @@ NFT_CASES: dict[str, tuple[str, bool]] = {
 }""",
         False,
     ),
+    "interfaces, destinations and rate limits": (
+        f"""table inet t {{
+  chain input {{ type filter hook input priority 0; policy drop;
+    iif "lo" accept
+    iif "eth1" tcp dport 22 accept
+    iifname "eth0" udp dport 53 accept
+    iifname "eth*" tcp dport 443 accept
+    ip6 daddr 2001:db8:2::2 tcp dport 8080 accept
+    ip daddr 192.0.2.2 tcp dport {{ 8080, 9000 }} accept
+    ip6 daddr 2001:db8:1::/64 udp dport 5353 accept
+    iifname != "eth0" udp dport 5353 accept
+    ip saddr 192.0.2.64/26 udp dport 54 {ADMIN}
+    iif {{ "eth1", "lo" }} udp dport 54 accept
+    tcp dport 23 limit rate 1/minute burst 1 packets accept
+    udp dport 9000 limit rate over 1/second drop
+  }}
+}}""",
+        False,
+    ),
     "ip and ip6 tables, two base chains by priority": (
         """table ip6 first {
   chain input { type filter hook input priority -10; policy accept;
@@ -418,8 +447,11 @@ IPTABLES = """*filter
 :SVC - [0:0]
 -A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
 -A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+-A INPUT -i eth1 -p tcp -m tcp --dport 9000 -j ACCEPT
+-A INPUT -d 192.0.2.2/32 -p udp -m udp --dport 54 -j ACCEPT
 -A INPUT -j SVC
 -A INPUT -p tcp -m tcp --dport 443 -j ACCEPT
+-A INPUT -p udp -m udp --dport 9000 -m limit --limit 1/min -j ACCEPT
 -A SVC -p udp -m multiport --dports 53,5353 -j ACCEPT
 -A SVC -p tcp -m tcp --dport 443 -j RETURN
 -A SVC -s 192.0.2.0/24 -p tcp -m tcp --dport 8080 -j ACCEPT
@@ -432,6 +464,8 @@ IP6TABLES = """*filter
 :FORWARD ACCEPT [0:0]
 :OUTPUT ACCEPT [0:0]
 :BLOCK - [0:0]
+-A INPUT -d 2001:db8:1::2/128 -p tcp -m tcp --dport 8080 -j DROP
+-A INPUT -i eth1 -p udp -m udp --dport 53 -j DROP
 -A INPUT -p tcp -m tcp --dport 8000:9000 -j REJECT --reject-with icmp6-adm-prohibited
 -A INPUT -s 2001:db8:2::/64 -j DROP
 -A INPUT -p udp -m udp --dport 5353 -j BLOCK
@@ -462,8 +496,29 @@ def test_hand_written_iptables(bench: Bench, backend: Backend) -> None:
 
 PORT_VALUES = (22, 23, 53, 54, 443, 5353, 8080, 9000)
 PORT_RANGES = ("20-30", "50-60", "400-9000", "5000-6000", "8000-8100", "9000-9100")
-V4_PREFIXES = ("192.0.2.0/24", "192.0.2.1", "192.0.2.0/30", "192.0.2.128/25", "198.51.100.0/24")
+V4_PREFIXES = (
+    "192.0.2.0/24",
+    "192.0.2.1",
+    "192.0.2.0/30",
+    "192.0.2.64/26",
+    "192.0.2.128/25",
+    "198.51.100.0/24",
+)
 V6_PREFIXES = ("2001:db8:1::/64", "2001:db8:1::1", "2001:db8::/32", "2001:db8:2::/64", "::/0")
+# The server's addresses on each link, their segments, and beyond.
+V4_DESTINATIONS = ("192.0.2.2", "192.0.2.66", "192.0.2.64/26", "192.0.2.0/24", "198.51.100.1")
+V6_DESTINATIONS = ("2001:db8:1::2", "2001:db8:2::2", "2001:db8:2::/64", "2001:db8::/32")
+INTERFACES = (
+    'iif "eth0"',
+    'iif "eth1"',
+    'iif "lo"',
+    'iifname "eth1"',
+    'iifname "eth*"',
+    'iifname != "eth0"',
+    'iif != "eth1"',
+    'iifname { "eth0", "lo" }',
+)
+LIMITS = ("limit rate 1/minute burst 1 packets", "limit rate over 1/second")
 PORT_ITEMS = tuple(str(p) for p in PORT_VALUES) + PORT_RANGES
 CT_STATES = ("new", "established,related", "invalid", "new,established", "untracked")
 
@@ -499,16 +554,22 @@ def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named:
         nfproto = draw(st.sampled_from(["ipv4", "ipv6"]))
         parts.append(f"meta nfproto {nfproto}")
         addr_families = ["ip" if nfproto == "ipv4" else "ip6"]  # nft refuses the other one
+    if draw(st.integers(0, 3)) == 0:
+        parts.append(draw(st.sampled_from(INTERFACES)))
     for _ in range(draw(st.integers(0, 1))):
         fam = draw(st.sampled_from(addr_families))
-        pool = V4_PREFIXES if fam == "ip" else V6_PREFIXES
+        field = draw(st.sampled_from(["saddr", "saddr", "daddr"]))
+        if field == "saddr":
+            pool = V4_PREFIXES if fam == "ip" else V6_PREFIXES
+        else:
+            pool = V4_DESTINATIONS if fam == "ip" else V6_DESTINATIONS
         if fam == "ip" and has_named and draw(st.booleans()):
             value = "@aset"
         else:
             items = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2, unique=True))
             value = items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
         neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
-        parts.append(f"{fam} saddr {neg}{value}")
+        parts.append(f"{fam} {field} {neg}{value}")
     if draw(st.integers(0, 3)) == 0:
         neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
         states = draw(st.sampled_from(CT_STATES))
@@ -527,6 +588,8 @@ def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named:
         "ip": "reject with icmp type admin-prohibited",
         "ip6": "reject with icmpv6 type admin-prohibited",
     }[family]
+    if draw(st.integers(0, 7)) == 0:
+        parts.append(draw(st.sampled_from(LIMITS)))  # only some packets match: conditional
     verdicts = ["accept", "accept", "drop", reject, "counter"]
     if user is not None:
         verdicts += [f"jump {user}", f"goto {user}"]
