@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from v6gap.collect.files import UFW_CONF, shell_assignments
 from v6gap.model import Interface, Profile, Snapshot
+
+if TYPE_CHECKING:
+    from v6gap.analysis.firewall_presence import TableSummary
 
 NFTABLES_PATH = "/etc/nftables.conf"
 DROPIN_PATH = "/etc/nftables.d/v6gap.nft"
@@ -31,7 +34,6 @@ WANTS_PATH = "/etc/systemd/system/multi-user.target.d/v6gap-nftables.conf"
 _OWNED_MARK = "# Written by v6gap harden"
 CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
 CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
-CONTAINER_PROCESSES = ("dockerd", "kubelet", "k3s", "crio")
 # Bridges and overlays that container runtimes and CNIs create (Docker's user networks are
 # br-<12 hex digits>; a plain br-lan is not one).
 CONTAINER_IFACE = re.compile(
@@ -45,10 +47,14 @@ def container_interfaces(snapshot: Snapshot) -> list[Interface]:
 
 
 def container_evidence(snapshot: Snapshot) -> list[str]:
-    """Why containers look routed through this host: interfaces, tables, processes."""
+    """Why containers look routed through this host: their interfaces and chains.
+
+    Not processes: a snapshot taken inside a network namespace lists the whole machine's, so a
+    dockerd elsewhere would count here; Docker's and a CNI's bridges and chains are per
+    namespace."""
     found = [f"interface {i.name}" for i in container_interfaces(snapshot)]
     found += container_tables(snapshot)
-    return found + [f"process {p}" for p in CONTAINER_PROCESSES if p in snapshot.processes]
+    return found
 
 
 def container_prefixes(snapshot: Snapshot) -> tuple[str, ...]:
@@ -72,12 +78,16 @@ def container_prefixes(snapshot: Snapshot) -> tuple[str, ...]:
     return tuple(found)
 
 
-def container_tables(snapshot: Snapshot) -> list[str]:
-    """Tables that Docker, kube-proxy or Cilium wrote, described with their chains."""
+def _tables(snapshot: Snapshot) -> tuple[TableSummary, ...]:
     from v6gap.checks.context import Context  # the firewall summary, read once per snapshot
 
+    return Context(snapshot, Profile.SERVER).firewall.tables
+
+
+def container_tables(snapshot: Snapshot) -> list[str]:
+    """Tables that Docker, kube-proxy or Cilium wrote, described with their chains."""
     found = []
-    for table in Context(snapshot, Profile.SERVER).firewall.tables:
+    for table in _tables(snapshot):
         chains = [c for c in table.chains if c.startswith(CONTAINER_CHAIN_PREFIXES)]
         if chains or table.name in CONTAINER_TABLES:
             shown = ", ".join(chains[:3]) or "its own table"
@@ -98,8 +108,14 @@ def ruleset_owner(snapshot: Optional[Snapshot]) -> Optional[str]:
     assignments = shell_assignments(ufw.text, {}) if ufw is not None and ufw.text else []
     if any(name == "ENABLED" and value == "yes" for name, value, _ in assignments):
         return f"ufw is enabled ({UFW_CONF}: ENABLED=yes)"
-    if "firewalld" in snapshot.processes:
-        return "firewalld is running"
+    # firewalld's own table is per namespace; its process only counts where no ruleset was
+    # read (processes are the whole machine's, also for a snapshot of a namespace).
+    tables = _tables(snapshot)
+    firewalld = [t for t in tables if t.name == "firewalld"]
+    if firewalld:
+        return f"firewalld's table exists ({firewalld[0].family} firewalld)"
+    if "firewalld" in snapshot.processes and snapshot.firewall.nft_json is None:
+        return "firewalld is running (no ruleset read)"
     docker = container_tables(snapshot)
     return f"container chains exist ({docker[0]})" if docker else None
 

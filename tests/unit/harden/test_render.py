@@ -181,7 +181,11 @@ UFW_ON = {"/etc/ufw/ufw.conf": {"text": "# comment\nENABLED=yes\nLOGLEVEL=low\n"
     [
         ({"files": {NFTABLES_PATH: {"text": STOCK_NFT}}}, "/etc/nftables.conf was not written"),
         ({"files": UFW_ON}, "ufw is enabled (/etc/ufw/ufw.conf: ENABLED=yes)"),
-        ({"processes": ["firewalld"]}, "firewalld is running"),
+        (
+            {"firewall": {"nft_json": Nft().table("inet", "firewalld").text()}},
+            "firewalld's table exists (inet firewalld)",
+        ),
+        ({"processes": ["firewalld"]}, "firewalld is running (no ruleset read)"),
         (
             {
                 "firewall": {
@@ -222,6 +226,9 @@ def test_another_owner_gets_a_drop_in_table(fields: dict[str, Any], owner: str) 
         {"files": {NFTABLES_PATH: {"text": "# only comments\n\n"}}},
         {"files": {"/etc/ufw/ufw.conf": {"text": "ENABLED=no\n"}}},
         {"processes": ["sshd"]},
+        # A firewalld elsewhere on the machine (processes are machine-wide) with this
+        # namespace's ruleset read and no firewalld table in it.
+        {"processes": ["firewalld"], "firewall": {"nft_json": Nft().table("ip", "x").text()}},
     ],
 )
 def test_v6gap_owns_the_main_file_otherwise(fields: dict[str, Any]) -> None:
