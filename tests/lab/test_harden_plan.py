@@ -184,7 +184,9 @@ def test_drop_in_table_beside_another_owner(lab_factory: Any) -> None:
     for port in (2222, 9000):
         lab.start_listener("server", "tcp", "::", port, v6only=False, name=f"lab-{port}")
     policy = parse_policy("services: [{port: 2222}]")
-    # v6gap's own main file (the host's /etc/nftables.conf is hidden): v6gap owns it.
+    # v6gap's own main file (the machine's /etc/nftables.conf and /etc/ufw are hidden, so
+    # another test's ufw cannot make this host look owned): v6gap owns it.
+    lab.write_file("server", "ufw/ufw.conf", "ENABLED=no\n")
     lab.write_file("server", "nftables.conf", render_nftables(policy))
     snap = from_data(collect_netns(lab.ns("server"), __version__), "lab snapshot")
     assert ruleset_artefact(render(policy, snap)) == Artefact(
