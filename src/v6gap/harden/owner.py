@@ -38,7 +38,7 @@ CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
 # br-<12 hex digits>; a plain br-lan is not one).
 CONTAINER_IFACE = re.compile(
     r"docker\d+|br-[0-9a-f]{12}|cni\d+|cni-.+|flannel\..+|cali.+|vxlan\.calico|cilium_.+"
-    r"|kube-.+|weave|kube-ipvs\d+"
+    r"|kube-.+|weave"
 )
 
 
