@@ -59,6 +59,19 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Where the packets go: to one of the host's own addresses on the input hook (which one is
+    not known here), or through the host on the forward hook."""
+
+    hook: str = "input"
+    oif: Optional[str] = None  # forward hook: the output interface
+    daddr: Optional[Interval] = None
+
+
+TO_HOST = Route()
+
+
+@dataclass(frozen=True)
 class ParityDifference:
     proto: str  # tcp, udp, icmpv6, a protocol name or number, "other"
     from_port: Optional[int]  # the ICMPv6 type for icmpv6; None for portless protocols
@@ -261,7 +274,7 @@ def decide(
     ct_state: str = "new",
     connection: bool = True,
     hop_limit: Optional[int] = None,
-    daddr: Optional[Interval] = None,
+    route: Route = TO_HOST,
 ) -> Decision:
     """The verdict for new connections of one kind from every (or one) network source.
 
@@ -273,10 +286,10 @@ def decide(
     """
     index = index or RuleIndex()  # one filing of the rules for both questions
     ask = (ruleset, family, protocol, dport, icmp_type, saddr, iif, index)
-    opening = _decide(*ask, ct_state, hop_limit, daddr)
+    opening = _decide(*ask, ct_state, hop_limit, route)
     if not connection or protocol != TCP or ct_state != "new" or opening.verdict == "drop":
         return opening
-    rest = _decide(*ask, "established", hop_limit, daddr)
+    rest = _decide(*ask, "established", hop_limit, route)
     if _RANK[rest.verdict] >= _RANK[opening.verdict]:
         return opening
     trace = tuple(f"established packets: {step}" for step in rest.trace)
@@ -294,38 +307,26 @@ def _decide(
     index: Optional[RuleIndex] = None,
     ct_state: str = "new",
     hop_limit: Optional[int] = None,
-    daddr: Optional[Interval] = None,
+    route: Route = TO_HOST,
 ) -> Decision:
     """The verdict for packets of one conntrack state from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
-    first = judge(
-        ruleset,
-        PacketClass(
-            family, protocol, dport, icmp_type, saddr, iif, ct_state, hop_limit, daddr=daddr
-        ),
-        index,
-        seen,
-    )
+
+    def packets(source: Optional[Interval]) -> PacketClass:
+        where = (route.hook, route.oif, route.daddr)
+        return PacketClass(
+            family, protocol, dport, icmp_type, source, iif, ct_state, hop_limit, *where
+        )
+
+    first = judge(ruleset, packets(saddr), index, seen)
     atoms = _source_cuts(family, seen)
     if saddr is not None:
         atoms = [(max(a, saddr[0]), min(b, saddr[1])) for a, b in atoms]
         atoms = [(a, b) for a, b in atoms if a <= b]
     if not seen and saddr is None:
         return Decision(first.verdict, first.trace, first.other_trace)  # no source cuts it
-    judged = [
-        (
-            span,
-            judge(
-                ruleset,
-                PacketClass(
-                    family, protocol, dport, icmp_type, span, iif, ct_state, hop_limit, daddr=daddr
-                ),
-                index,
-            ),
-        )
-        for span in atoms
-    ]
+    judged = [(span, judge(ruleset, packets(span), index)) for span in atoms]
     if not judged:
         return Decision("unknown", ("no network source in the given range (loopback only)",))
     verdicts = {j.verdict for _, j in judged}
@@ -438,12 +439,15 @@ def explain(
     connection: bool = True,
     hop_limit: Optional[int] = None,
     daddr: Optional[str] = None,
+    hook: str = "input",
+    oif: Optional[str] = None,
 ) -> Decision:
-    """The verdict and rule trace for one description of an incoming packet (a new connection
-    unless ``ct_state`` says otherwise; see ``decide`` for ``connection``). Without ``daddr`` the
-    destination is one of the host's addresses, not known here (a ``daddr`` match is a maybe)."""
+    """The verdict and rule trace for one description of an incoming (or, on the forward hook,
+    routed) packet: a new connection unless ``ct_state`` says otherwise; see ``decide`` for
+    ``connection``. Without ``daddr`` the destination is one of the host's addresses, not known
+    here (a ``daddr`` match is a maybe)."""
     span = _address(saddr, family)
-    to = _address(daddr, family)
+    route = Route(hook, oif, _address(daddr, family))
     ports = (dport, dport) if dport is not None else (0, 65535)
     types = (icmp_type, icmp_type) if icmp_type is not None else (0, 255)
     return decide(
@@ -457,7 +461,7 @@ def explain(
         ct_state=ct_state,
         connection=connection,
         hop_limit=hop_limit,
-        daddr=to,
+        route=route,
     )
 
 
