@@ -7,9 +7,10 @@ understand becomes an ``Unknown`` match (or an ``other`` verdict) instead of bei
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from typing import Any, Optional
+
+import msgspec
 
 from v6gap.errors import RulesetError
 from v6gap.firewall import _names
@@ -37,10 +38,10 @@ def load_objects(
     if len(text) > max_chars:
         raise RulesetError(f"nft JSON larger than {max_chars} characters")
     try:
-        data = json.loads(text)
+        data = msgspec.json.decode(text)  # json.loads took twice as long on a 33 MB dump
     except RecursionError:
         raise RulesetError("nft JSON nested too deeply to parse") from None
-    except ValueError as exc:
+    except (msgspec.DecodeError, ValueError) as exc:
         raise RulesetError(f"not JSON ({str(exc).splitlines()[0]})") from None
     objects = data.get("nftables") if isinstance(data, dict) else None
     if not isinstance(objects, list):
