@@ -2,8 +2,10 @@
 
 nft itself parses the text (see ``nft_text``); this module only does what nft cannot be asked
 to do safely or at all: resolve ``include`` statements without ever reading outside the allowed
-directories (nft would search its default include path, ``/etc``, first), and say on which line
-of which file each rule was written, so traces can name ``file:line``.
+directories, and say on which line of which file each rule was written, so traces can name
+``file:line``. nft 1.0.6 looks for a relative include in its include path (default ``/etc``),
+never beside the including file: v6gap resolves it beside the file, so a ruleset copied off a
+host reads the same and never picks up this machine's ``/etc``.
 """
 
 from __future__ import annotations
