@@ -50,7 +50,7 @@ COVERED_BY_PROFILE = {  # with a known router, and the management port kept
     "slaac-host": {"V6G-NDP-02", "V6G-NDP-03", "V6G-NDP-04", "V6G-NDP-06", *_FW},
     "k8s-node": {"V6G-NDP-02", "V6G-NDP-03", "V6G-NDP-06", *_FW},
     "router": {"V6G-NDP-02", "V6G-NDP-03", *_FW},
-    "disabled": {"V6G-STATE-03", *_FW},
+    "disabled": {"V6G-STATE-03", "V6G-NDP-01", "V6G-NDP-02", "V6G-NDP-03", *_FW},
 }
 SYSCTL_KEYS = ("accept_ra", "accept_redirects", "accept_source_route", "autoconf", "forwarding")
 

@@ -194,6 +194,13 @@ def apply(
             f"--root {root} with the runtime part would change this host's own network "
             "namespace: add --offline, or run it inside the namespace (ip netns exec NAME ...)"
         )
+    from v6gap.harden.preflight import CODES
+
+    unknown_codes = sorted(set(overrides) - set(CODES))
+    if unknown_codes:
+        raise InputError(
+            f"--override {unknown_codes[0]}: no such preflight check (one of {', '.join(CODES)})"
+        )
     prepared = _prepare(policy_file, root, offline)
     refused = [r for r in prepared.refusals if r.code not in overrides]
     for refusal in refused:

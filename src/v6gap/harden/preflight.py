@@ -29,6 +29,18 @@ from v6gap.model import Profile, Snapshot, Status
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
+# Every refusal code, so that ``--override`` can refuse a mistyped one (a test keeps it true).
+CODES = (
+    "ipv6-loopback-in-use",
+    "slaac-in-use",
+    "router-not-allowed",
+    "tunnel-in-use",
+    "listener-blocked",
+    "ssh-session-dropped",
+    "container-forwarding",
+    "forwarding-in-use",
+)
+
 
 class Refusal(msgspec.Struct, frozen=True):
     code: str  # stable, kebab-case: what ``--override CODE`` names

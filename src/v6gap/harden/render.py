@@ -51,21 +51,34 @@ def render(policy: Policy, snapshot: Optional[Snapshot] = None) -> tuple[Artefac
 _HEADER = "# Written by v6gap harden ({what}); edit the policy, not this file.\n"
 
 
+def _every_interface(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # `all` does not reach interfaces that already exist and `default` only later ones:
+    # systemd-sysctl applies the glob to each interface as it appears.
+    return [
+        (f"net.ipv6.conf.{scope}.{key}", value)
+        for key, value in keys
+        for scope in ("all", "default", "*")
+    ]
+
+
 def _sysctl_values(policy: Policy) -> list[tuple[str, str]]:
     profile = policy.profile
-    if profile is Profile.DISABLED:
-        return [
-            ("net.ipv6.conf.all.disable_ipv6", "1"),
-            ("net.ipv6.conf.default.disable_ipv6", "1"),
-            ("net.ipv6.conf.lo.disable_ipv6", "1"),
-        ]
-    forwarding = "1" if profile in FORWARDING_PROFILES else "0"
     accept_ra = "1" if profile is Profile.SLAAC_HOST else "0"
     per_interface = [
         ("accept_ra", accept_ra),
         ("accept_redirects", "0"),
         ("accept_source_route", "0"),
     ]
+    if profile is Profile.DISABLED:
+        # Off everywhere; and should one interface be turned back on by hand, it still takes
+        # no RAs, redirects or source routes (NDP-01..03 are judged under `disabled` too).
+        return [
+            ("net.ipv6.conf.all.disable_ipv6", "1"),
+            ("net.ipv6.conf.default.disable_ipv6", "1"),
+            ("net.ipv6.conf.lo.disable_ipv6", "1"),
+            *_every_interface(per_interface),
+        ]
+    forwarding = "1" if profile in FORWARDING_PROFILES else "0"
     if profile is Profile.SERVER:
         per_interface += [
             ("accept_ra_defrtr", "0"),
@@ -74,16 +87,10 @@ def _sysctl_values(policy: Policy) -> list[tuple[str, str]]:
             ("autoconf", "0"),
             ("router_solicitations", "0"),
             ("max_addresses", "1"),
+            # Static addresses only: no DAD exchange an attacker on the link can answer for.
+            ("dad_transmits", "0"),
         ]
-    values = [("net.ipv6.conf.all.forwarding", forwarding)]
-    # `all` does not reach interfaces that already exist and `default` only later ones:
-    # systemd-sysctl applies the glob to each interface as it appears.
-    for key, value in per_interface:
-        values += [
-            (f"net.ipv6.conf.all.{key}", value),
-            (f"net.ipv6.conf.default.{key}", value),
-            (f"net.ipv6.conf.*.{key}", value),
-        ]
+    values = [("net.ipv6.conf.all.forwarding", forwarding), *_every_interface(per_interface)]
     values += [
         ("net.ipv4.conf.all.accept_redirects", "0"),
         ("net.ipv4.conf.default.accept_redirects", "0"),

@@ -21,8 +21,7 @@ SYSCTL_COVERED: dict[Profile, tuple[str, ...]] = {
     Profile.SLAAC_HOST: (*_NDP_ALL, "V6G-NDP-04"),
     Profile.ROUTER: _NDP_ALL,
     Profile.K8S_NODE: _NDP_ALL,
-    # NDP-01/02 are judged under `disabled` too, but its file only turns IPv6 off.
-    Profile.DISABLED: ("V6G-STATE-03",),
+    Profile.DISABLED: ("V6G-STATE-03", "V6G-NDP-01", *_NDP_ALL),
 }
 # Decided by the inet v6gap table alone: its input policy is drop (FW-01, FW-02, STATE-05),
 # and a drop in any base chain is final, whatever other tables accept; plus what

@@ -117,3 +117,14 @@ def test_plan_lists_preflight_refusals(capsys: Any, tmp_path: Path) -> None:
     argv = ["harden", "plan", "--policy", str(policy), "--root", root, "--format", "json"]
     code, out, _ = run(capsys, *argv)
     assert [r["code"] for r in json.loads(out)["refusals"]] == ["ipv6-loopback-in-use"]
+
+
+def test_apply_refuses_an_unknown_override_before_anything(capsys: Any, tmp_path: Path) -> None:
+    policy = tmp_path / "v6gap.yaml"
+    policy.write_text("profile: server\n")
+    argv = ["harden", "apply", "--policy", str(policy), "--root", str(tmp_path), "--offline"]
+    code, out, err = run(capsys, *argv, "--override", "ssh-sesion-dropped")
+    assert (code, out) == (2, "")
+    assert err.startswith("v6gap: error: --override ssh-sesion-dropped: no such preflight check")
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == [policy]

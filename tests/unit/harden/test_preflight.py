@@ -285,3 +285,15 @@ def test_what_was_not_read_is_refused(policy: str, section: str, code: str) -> N
     assert code not in codes(policy)
     image = codes(policy, source="root", unavailable={section: "image"})
     assert code not in image  # an image runs nothing
+
+
+def test_codes_lists_every_refusal_code() -> None:
+    """``--override`` refuses codes outside CODES, so every code preflight uses must be there."""
+    import re
+    from pathlib import Path
+
+    from v6gap.harden import preflight as module
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    used = set(re.findall(r'_(?:refuse|unseen)\(\s*(?:snapshot,\s*)?"([a-z0-9-]+)"', source))
+    assert used and used == set(module.CODES)

@@ -61,7 +61,18 @@ def test_profiles_set_forwarding_and_ra() -> None:
     assert "net.ipv6.conf.all.accept_ra = 1\n" in slaac
     disabled = render_sysctl(parse_policy("profile: disabled"))
     assert "net.ipv6.conf.all.disable_ipv6 = 1\n" in disabled
-    assert "accept_ra" not in disabled
+    # Off, and closed should one interface be turned back on by hand; nothing else.
+    assert "net.ipv6.conf.*.accept_ra = 0\n" in disabled
+    assert "net.ipv6.conf.*.accept_redirects = 0\n" in disabled
+    assert "forwarding" not in disabled and "gc_thresh" not in disabled
+
+
+def test_server_closes_every_knob_ndp07_judges() -> None:
+    from v6gap.checks.ndp.ra_defence_in_depth import WANTED
+
+    text = render_sysctl(parse_policy(POLICY))
+    for key, (want, _) in WANTED.items():
+        assert f"net.ipv6.conf.*.{key} = {want}\n" in text
 
 
 def test_tunnels_blocked_unless_used() -> None:
