@@ -122,9 +122,9 @@ def _read_reply(fd: int, pid: int) -> bytes:
 def _nft_message(stderr: str, expanded: Expanded) -> str:
     """nft's first error as one line, placed at the file and line it names."""
     found = _ERROR_AT.search(stderr)
-    if found is None:
+    if found is None:  # not nft's parser: no line to point at, name the file
         lines = [line for line in stderr.splitlines() if line.strip()]
-        return lines[0] if lines else "nft refused the ruleset"
+        return f"{expanded.where(1)[0]}: {lines[0] if lines else 'nft refused the ruleset'}"
     path, line = expanded.where(int(found.group(1)))
     return f"{path}:{line}: {found.group(3)}"
 

@@ -257,3 +257,15 @@ def test_real_tools_nft_list_output_reads_back() -> None:
     # ufw's tables were written by iptables-nft: nft itself cannot load its listing.
     with pytest.raises(RulesetError, match=r"nft\.txt:\d+: Error: unsupported xtables compat"):
         read_nft_text(str(real / "ufw-default" / "nft.txt"))
+
+
+def test_errors_without_a_line_still_name_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The child's own failures (here: no nft on PATH) come back as one line naming the file.
+    main = tmp_path / "main.nft"
+    main.write_text("table inet f { chain c { accept; }; }\n")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RulesetError) as caught:
+        read_nft_text(str(main))
+    assert str(caught.value) == f"{main}: nft is not installed (reading ruleset text needs it)"
