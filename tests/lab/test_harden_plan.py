@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from v6gap import __version__
+from v6gap.checks.lint import lint_checks, lint_snapshot
 from v6gap.checks.registry import all_checks
 from v6gap.checks.run import run_checks
-from v6gap.cli.firewall import LINT_CHECKS, lint_snapshot
 from v6gap.collect.snapshot import collect_netns
 from v6gap.firewall.parity import explain
 from v6gap.firewall.sources import read_snapshot
@@ -79,7 +79,7 @@ def test_rendered_ruleset_passes_nft_and_own_checks(lab_factory: Any, name: str)
     linted = run_checks(
         lint_snapshot(snap.firewall, dict(snap.unavailable), "lab"),
         policy.profile,
-        checks=[c for c in all_checks() if c.meta.id in LINT_CHECKS],
+        checks=lint_checks(),
     )
     lint_failed = [(f.id, f.reason) for f in linted.findings if f.status is Status.FAIL]
     assert not lint_failed, lint_failed

@@ -68,7 +68,9 @@ def probe_findings(evidence: ProbeEvidence) -> tuple[Finding, ...]:
     return tuple(to_finding(c, _guarded(c, evidence)) for c in probe_checks())
 
 
-def _report(findings: Sequence[Finding], target: Target, suggestions: Iterable[str] = ()) -> Report:
+def assemble_report(
+    findings: Sequence[Finding], target: Target, suggestions: Iterable[str] = ()
+) -> Report:
     summary = {s.value: 0 for s in Status}
     for f in findings:
         summary[f.status.value] += 1
@@ -101,7 +103,7 @@ def run_checks(
     target = Target(
         hostname=snapshot.hostname, source=source or snapshot.source, profile=profile.value
     )
-    return _report(findings, target, suggest_profiles(ctx))
+    return assemble_report(findings, target, suggest_profiles(ctx))
 
 
 def run_probe_checks(
@@ -109,4 +111,4 @@ def run_probe_checks(
 ) -> Report:
     """The probe's findings alone as a ``v6gap.report/1`` report (``v6gap probe``)."""
     name = hostname or " ".join(evidence.run.targets.addresses)
-    return _report(probe_findings(evidence), Target(name, source, PROBE_PROFILE))
+    return assemble_report(probe_findings(evidence), Target(name, source, PROBE_PROFILE))

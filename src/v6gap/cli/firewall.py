@@ -130,6 +130,7 @@ def _live_snapshot() -> Snapshot:
     """This host's rulesets, read exactly as the audit's collector reads them (never changed)."""
     import socket
 
+    from v6gap.checks.lint import lint_snapshot
     from v6gap.collect.firewall import collect_firewall
     from v6gap.collect.host import Host
     from v6gap.model import Firewall
@@ -295,46 +296,7 @@ def explain(
 
 # --------------------------------------------------------------------------- lint
 
-LINT_CHECKS = (
-    "V6G-FW-04",
-    "V6G-FW-05",
-    "V6G-FW-06",
-    "V6G-FW-07",
-    "V6G-FW-08",
-    "V6G-FW-09",
-    "V6G-FW-11",
-    "V6G-FW-12",
-    "V6G-TUN-04",
-)
 LINT_FORMATS = ["text", "json", "sarif", "junit"]
-FORWARDING = "net.ipv6.conf.all.forwarding"
-LINT_ASSUMPTIONS = (
-    "V6G-FW-12 judges the forward path as if IPv6 forwarding were on",
-    "V6G-TUN-04 judges protocol 41 and UDP 3544 as if no tunnel were in use",
-)
-
-
-def lint_snapshot(
-    firewall_part: Any, unavailable: dict[str, str], hostname: str, source: Source = "snapshot"
-) -> Snapshot:
-    """A snapshot holding only a firewall: what the lint's checks read, and nothing else.
-
-    IPv6 forwarding is set on so that FW-12 judges the forward path; no interface or process
-    exists, so TUN-04 takes every tunnel as unused.
-    """
-    from v6gap.model import SNAPSHOT_SCHEMA, Snapshot
-
-    return Snapshot(
-        schema=SNAPSHOT_SCHEMA,
-        source=source,
-        hostname=hostname,
-        tool_version="",
-        collected_at="",
-        ipv6_proc=True,
-        sysctl={FORWARDING: "1"},
-        firewall=firewall_part,
-        unavailable={k: v for k, v in unavailable.items() if k == "nft" or k.endswith("-save")},
-    )
 
 
 @firewall.command()
@@ -362,12 +324,8 @@ def lint(
     **sources: Any,
 ) -> int:
     """The ruleset's own mistakes: FW-04 to FW-09, FW-11, FW-12 and TUN-04 on any ruleset."""
-    from v6gap import __version__
-    from v6gap.checks.context import Context
-    from v6gap.checks.registry import all_checks
-    from v6gap.checks.run import evaluate, to_finding
-    from v6gap.model import REPORT_SCHEMA, Firewall, Report, Status, Tool
-    from v6gap.model import Target as ReportTarget
+    from v6gap.checks.lint import LINT_ASSUMPTIONS, lint_report, lint_snapshot
+    from v6gap.model import Firewall
     from v6gap.report import OutputFormat, render
 
     given = _given(**sources)
@@ -381,21 +339,7 @@ def lint(
         assert nft_json is None or isinstance(nft_json, str)
         firewall_part = Firewall(nft_json=nft_json, saves=_save_files(given))
         synthetic = lint_snapshot(firewall_part, {}, name, "snapshot")
-    chosen = Profile(profile)
-    ctx = Context(synthetic, chosen)
-    checks = [c for c in all_checks() if c.meta.id in LINT_CHECKS]
-    findings = tuple(to_finding(c, evaluate(c, ctx)) for c in checks)
-    summary = {s.value: 0 for s in Status}
-    for f in findings:
-        summary[f.status.value] += 1
-    report = Report(
-        schema=REPORT_SCHEMA,
-        tool=Tool(name="v6gap", version=__version__),
-        target=ReportTarget(hostname=name, source=synthetic.source, profile=chosen.value),
-        summary=summary,
-        findings=findings,
-        suggestions=(),
-    )
+    report = lint_report(synthetic, Profile(profile))
     text = render(report, OutputFormat(fmt))
     if fmt == "text":
         text = text.rstrip("\n") + "\n" + "".join(f"assumed: {a}\n" for a in LINT_ASSUMPTIONS)

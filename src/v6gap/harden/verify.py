@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from v6gap.cli.firewall import LINT_CHECKS  # one list for `firewall lint` and for this
+from v6gap.checks.lint import LINT_CHECKS  # one list for `firewall lint` and for this
 from v6gap.errors import CollectError
 from v6gap.model import Profile, Report, Snapshot, Status
 

@@ -12,7 +12,8 @@ import pytest
 
 from tests.unit.firewall.rulesets import FIXTURES
 from v6gap import snapshot_io
-from v6gap.cli.firewall import firewall, lint_snapshot
+from v6gap.checks.lint import lint_snapshot
+from v6gap.cli.firewall import firewall
 from v6gap.errors import CollectError, InputError, RulesetError
 from v6gap.model import Firewall, Snapshot
 
