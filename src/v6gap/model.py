@@ -104,6 +104,8 @@ class Firewall(msgspec.Struct, frozen=True, omit_defaults=True):
 
     nft_json: Optional[str] = None  # ``nft -j list ruleset``
     saves: dict[str, str] = {}  # iptables-save, ip6tables-save, iptables-legacy-save, …
+    # An image (--root): what loads this ruleset at boot ("nftables.service loads …").
+    boot: Optional[str] = None
 
 
 class Snapshot(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -87,7 +87,8 @@ class Context:
     def _ruleset(self) -> tuple[Optional[Ruleset], str]:
         from v6gap.firewall.model import Ruleset
 
-        if self.is_image:
+        if self.is_image and self.snapshot.firewall.boot is None:
+            # An image's ruleset is judged only when its files decide it (collect.boot_firewall).
             return None, "image: the live ruleset exists only on a running system"
         unavailable = {
             k: v

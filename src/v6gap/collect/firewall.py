@@ -25,7 +25,6 @@ SAVE_COMMANDS = (
 # On Debian the plain names are alternatives for the nft backend; when they point to the legacy
 # backend instead, the nft-backed tables are read with these.
 NFT_VARIANTS = {"iptables-save": "iptables-nft-save", "ip6tables-save": "ip6tables-nft-save"}
-IMAGE_REASON = "image: live ruleset does not exist"
 
 
 # --------------------------------------------------------------------------- pure parsers
@@ -90,7 +89,9 @@ def _save_commands(host: Host) -> List[str]:
 def collect_firewall(host: Host) -> Partial:
     """``firewall`` = {``nft_json``, ``saves``}; unreadable parts under ``nft`` / the command."""
     if host.is_image:
-        return {}, {name: IMAGE_REASON for name in ("nft", *SAVE_COMMANDS)}
+        from v6gap.collect.boot_firewall import collect_boot_firewall
+
+        return collect_boot_firewall(host)
     missing: Dict[str, str] = {}
     firewall: Dict[str, object] = {}
     nft_out, problem = _run(host, NFT_ARGV, NFT_TIMEOUT)

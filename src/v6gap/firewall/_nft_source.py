@@ -99,8 +99,9 @@ class _Row:
 
 
 class _Expander:
-    def __init__(self, roots: Sequence[str]) -> None:
+    def __init__(self, roots: Sequence[str], image: Optional[str] = None) -> None:
         self.roots = [os.path.realpath(r) for r in roots]
+        self.image = image  # absolute include names are the image's, under this directory
         self.rows: list[_Row] = []
         self.files = 0
         self.size = 0
@@ -119,7 +120,12 @@ class _Expander:
 
     def matches(self, pattern: str, here: str, line: int) -> list[str]:
         where = f"{here}:{line}"
-        full = pattern if os.path.isabs(pattern) else os.path.join(os.path.dirname(here), pattern)
+        if not os.path.isabs(pattern):
+            full = os.path.join(os.path.dirname(here), pattern)
+        elif self.image is not None:
+            full = os.path.join(self.image, pattern.lstrip("/"))
+        else:
+            full = pattern
         wildcard = any(c in pattern for c in "*?[")
         found = sorted(glob.glob(full)) if wildcard else [full]
         if not wildcard and not os.path.exists(full):
@@ -159,14 +165,18 @@ class _Expander:
         return Expanded(text, [(r.path, r.line) for r in self.rows])
 
 
-def expand_includes(path: str, include_dirs: Sequence[str] = ()) -> Expanded:
+def expand_includes(
+    path: str, include_dirs: Sequence[str] = (), image: Optional[str] = None
+) -> Expanded:
     """The text of ``path`` with every ``include`` replaced by the files it names.
 
     Relative names resolve against the including file's directory; every file reached must lie
     inside ``path``'s directory or one of ``include_dirs`` (symlinks resolved), else
-    ``RulesetError``. Wildcards expand in sorted order, as nft does.
+    ``RulesetError``. Wildcards expand in sorted order, as nft does. With ``image`` (a mounted
+    root), absolute names are the image's own and every file must lie inside it.
     """
-    expander = _Expander([os.path.dirname(os.path.abspath(path)), *include_dirs])
+    dirs = [image] if image is not None else [os.path.dirname(os.path.abspath(path))]
+    expander = _Expander([*dirs, *include_dirs], image)
     expander.expand(path, 0)
     return expander.result()
 

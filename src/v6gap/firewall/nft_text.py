@@ -178,9 +178,12 @@ def _place(
     return dataclasses.replace(table, chains=tuple(chains)), notes
 
 
-def text_to_json(path: str, include_dirs: Sequence[str] = ()) -> str:
-    """``nft -j list ruleset`` of the ruleset text in ``path``, loaded only privately."""
-    return load_privately(expand_includes(path, include_dirs))
+def text_to_json(path: str, include_dirs: Sequence[str] = (), image: Optional[str] = None) -> str:
+    """``nft -j list ruleset`` of the ruleset text in ``path``, loaded only privately.
+
+    ``image``: ``path`` belongs to the mounted root there; its absolute includes are the image's.
+    """
+    return load_privately(expand_includes(path, include_dirs, image))
 
 
 def read_nft_text(path: str, include_dirs: Sequence[str] = ()) -> Ruleset:
