@@ -186,7 +186,7 @@ def apply(
     from v6gap.harden.backup import HardenError
     from v6gap.harden.plan import plan as make_plan
     from v6gap.harden.render import SYSCTL_PATH, known_routers
-    from v6gap.harden.verify import covered_checks
+    from v6gap.harden.verify import collect_target, covered_checks
 
     if not offline and _image_only(root):
         # Files into a directory but the live state of this very host: almost surely a mistake.
@@ -219,15 +219,19 @@ def apply(
     )
     sysctl_conf = next(a.content for a in artefacts if a.path == SYSCTL_PATH)
     routers = bool(known_routers(policy, prepared.snapshot))
-    covered = covered_checks(policy.profile, offline, skipped, sysctl_conf, routers)
-    return _post_apply_audit(policy.profile, root, offline, covered)
+    target = collect_target(root, offline)
+    # Offline, the image's ruleset is judged when its files decide it (nftables.service loads
+    # v6gap's file at boot: collect.boot_firewall); never when another tool builds it.
+    boot_ruleset = offline and target.firewall.boot is not None and not target.missing("nft")
+    covered = covered_checks(policy.profile, offline, skipped, sysctl_conf, routers, boot_ruleset)
+    return _post_apply_audit(target, policy.profile, covered)
 
 
-def _post_apply_audit(profile: Profile, root: str, offline: bool, covered: tuple[str, ...]) -> int:
+def _post_apply_audit(target: Snapshot, profile: Profile, covered: tuple[str, ...]) -> int:
     from v6gap.checks.run import run_checks
-    from v6gap.harden.verify import audit_lines, collect_target
+    from v6gap.harden.verify import audit_lines
 
-    report = run_checks(collect_target(root, offline), profile)
+    report = run_checks(target, profile)
     lines, ok = audit_lines(report, covered)
     for line in lines:
         _say(line)

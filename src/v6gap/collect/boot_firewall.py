@@ -27,24 +27,40 @@ from v6gap.collect.host import Host
 SYSTEMD_ETC = "/etc/systemd/system"
 UNIT_DIRS = (SYSTEMD_ETC, "/usr/lib/systemd/system", "/lib/systemd/system")
 NFT_DEFAULT = "/etc/nftables.conf"
+NFT_UNIT = "nftables.service"
 EMPTY_NFT = '{"nftables": [{"metainfo": {"json_schema_version": 1}}]}'
 SAVES = ("iptables-save", "ip6tables-save", "iptables-legacy-save", "ip6tables-legacy-save")
 _ENABLED_YES = re.compile(r"^\s*ENABLED\s*=\s*[\"']?yes[\"']?\s*$", re.MULTILINE | re.IGNORECASE)
 
 
+def parse_wants(dropin_text: str) -> List[str]:
+    """The units a ``[Unit]`` drop-in's ``Wants=``/``Requires=`` lines pull in."""
+    found: List[str] = []
+    for line in dropin_text.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key.strip() in ("Wants", "Requires"):
+            found.extend(value.split())
+    return found
+
+
 def enabled_units(host: Host) -> Set[str]:
-    """Units linked into a ``*.wants`` or ``*.requires`` directory of /etc/systemd/system."""
+    """Units a target of /etc/systemd/system pulls in: ``*.wants``/``*.requires`` links (what
+    ``systemctl enable`` writes) and ``Wants=`` in ``*.target.d`` drop-ins (what harden writes)."""
     found: Set[str] = set()
     try:
         entries = host.listdir(SYSTEMD_ETC)
     except OSError:
         return found
     for entry in entries:
-        if not entry.endswith((".wants", ".requires")):
-            continue
+        directory = f"{SYSTEMD_ETC}/{entry}"
         try:
-            found.update(host.listdir(f"{SYSTEMD_ETC}/{entry}"))
-        except OSError:
+            if entry.endswith((".wants", ".requires")):
+                found.update(host.listdir(directory))
+            elif entry.endswith(".target.d"):
+                for name in host.listdir(directory):
+                    if name.endswith(".conf"):
+                        found.update(parse_wants(host.read_text(f"{directory}/{name}")))
+        except (OSError, ValueError):
             continue
     return found
 
@@ -66,16 +82,25 @@ def parse_exec_start(unit_text: str) -> Optional[str]:
     return None
 
 
-def nft_config(host: Host) -> str:
-    """The configuration nftables.service loads: its unit's ``ExecStart``, else Debian's."""
-    for directory in UNIT_DIRS:
-        try:
-            found = parse_exec_start(host.read_text(f"{directory}/nftables.service"))
-        except (OSError, ValueError):
+def nft_loaders(host: Host, units: Set[str]) -> List[Tuple[str, str]]:
+    """(unit, file) for each enabled unit that runs ``nft -f FILE``, nftables.service first
+    (units that load a table beside it order themselves after it)."""
+    loaders: List[Tuple[str, str]] = []
+    for unit in sorted(units, key=lambda u: (u != NFT_UNIT, u)):
+        if not unit.endswith(".service"):
             continue
-        if found:
-            return found
-    return NFT_DEFAULT
+        for directory in UNIT_DIRS:
+            try:
+                found = parse_exec_start(host.read_text(f"{directory}/{unit}"))
+            except (OSError, ValueError):
+                continue
+            if found:
+                loaders.append((unit, found))
+            break
+        else:
+            if unit == NFT_UNIT:  # enabled, its unit file not in the image: Debian's default
+                loaders.append((unit, NFT_DEFAULT))
+    return loaders
 
 
 def _owners(host: Host, units: Set[str]) -> List[str]:
@@ -97,17 +122,17 @@ def _owners(host: Host, units: Set[str]) -> List[str]:
     return owners
 
 
-def _nft_json(host: Host) -> Tuple[Optional[str], Optional[str]]:
+def _nft_json(host: Host, loaders: List[Tuple[str, str]]) -> Tuple[Optional[str], Optional[str]]:
     from v6gap.errors import RulesetError
-    from v6gap.firewall.nft_text import text_to_json
+    from v6gap.firewall.nft_text import files_to_json
 
-    path = nft_config(host)
+    what = ", ".join(f"{path} (by {unit})" for unit, path in loaders)
     try:
-        return text_to_json(host.resolve(path), image=host.root), None
+        return files_to_json([host.resolve(p) for _, p in loaders], image=host.root), None
     except RulesetError as exc:
-        return None, f"image: {path}, loaded by nftables.service: {exc}"
+        return None, f"image: loading {what}: {exc}"
     except OSError as exc:
-        return None, f"image: {path}, loaded by nftables.service: {exc.strerror or exc}"
+        return None, f"image: loading {what}: {exc.strerror or exc}"
 
 
 def collect_boot_firewall(host: Host) -> Partial:
@@ -126,13 +151,14 @@ def collect_boot_firewall(host: Host) -> Partial:
     missing: Dict[str, str] = {}
     # Nothing else restores rules at boot (netfilter-persistent is an owner above): empty dumps.
     firewall: Dict[str, object] = {"saves": dict.fromkeys(SAVES, "")}
-    if "nftables.service" in units:
-        nft_json, problem = _nft_json(host)
+    loaders = nft_loaders(host, units)
+    if loaders:
+        nft_json, problem = _nft_json(host, loaders)
         if nft_json is not None:
             firewall["nft_json"] = nft_json
         else:
             missing["nft"] = str(problem)
-        firewall["boot"] = f"nftables.service loads {nft_config(host)}"
+        firewall["boot"] = "; ".join(f"{unit} loads {path}" for unit, path in loaders)
     else:
         firewall["nft_json"] = EMPTY_NFT
         firewall["boot"] = "no firewall service is enabled in the image"

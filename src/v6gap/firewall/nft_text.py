@@ -183,7 +183,16 @@ def text_to_json(path: str, include_dirs: Sequence[str] = (), image: Optional[st
 
     ``image``: ``path`` belongs to the mounted root there; its absolute includes are the image's.
     """
-    return load_privately(expand_includes(path, include_dirs, image))
+    return files_to_json([path], include_dirs, image)
+
+
+def files_to_json(
+    paths: Sequence[str], include_dirs: Sequence[str] = (), image: Optional[str] = None
+) -> str:
+    """``nft -j list ruleset`` after loading ``paths`` one after the other (as boot does)."""
+    parts = [expand_includes(p, include_dirs, image) for p in paths]
+    text = "".join(p.text for p in parts)
+    return load_privately(Expanded(text, [o for p in parts for o in p.origins]))
 
 
 def read_nft_text(path: str, include_dirs: Sequence[str] = ()) -> Ruleset:

@@ -31,6 +31,9 @@ NFTABLES_PATH = "/etc/nftables.conf"
 DROPIN_PATH = "/etc/nftables.d/v6gap.nft"
 UNIT_PATH = "/etc/systemd/system/v6gap-nftables.service"
 WANTS_PATH = "/etc/systemd/system/multi-user.target.d/v6gap-nftables.conf"
+# nftables.service is disabled on a stock Debian: v6gap's main file must also be loaded at boot.
+# Its unit says WantedBy=sysinit.target; a drop-in there pulls it in without `systemctl enable`.
+BOOT_WANTS_PATH = "/etc/systemd/system/sysinit.target.d/v6gap-nftables.conf"
 _OWNED_MARK = "# Written by v6gap harden"
 CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
 CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")

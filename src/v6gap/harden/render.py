@@ -7,15 +7,17 @@ from typing import Optional
 
 import msgspec
 
-# The drop-in table's paths and semantics: see v6gap.harden.owner.
-from v6gap.harden.owner import DROPIN_PATH as DROPIN_PATH
-from v6gap.harden.owner import NFTABLES_PATH as NFTABLES_PATH
 from v6gap.harden.owner import (
+    BOOT_WANTS_PATH,
     UNIT_PATH,
     WANTS_PATH,
     dropin_unit,
     ruleset_owner,
 )
+
+# The drop-in table's paths and semantics: see v6gap.harden.owner.
+from v6gap.harden.owner import DROPIN_PATH as DROPIN_PATH
+from v6gap.harden.owner import NFTABLES_PATH as NFTABLES_PATH
 from v6gap.harden.policy import ForwardRule, Policy, Service, networks
 from v6gap.model import Profile, Snapshot
 
@@ -335,7 +337,8 @@ def _ruleset_artefacts(policy: Policy, snapshot: Optional[Snapshot]) -> tuple[Ar
     owner = ruleset_owner(snapshot)
     text = render_nftables(policy, snapshot, owner)
     if owner is None:
-        return (Artefact(NFTABLES_PATH, text),)
+        boot = f"{_HEADER.format(what='nftables at boot')}[Unit]\nWants=nftables.service\n"
+        return (Artefact(NFTABLES_PATH, text), Artefact(BOOT_WANTS_PATH, boot))
     wants = f"{_HEADER.format(what='drop-in table')}[Unit]\nWants={UNIT_PATH.rsplit('/', 1)[1]}\n"
     return (
         Artefact(DROPIN_PATH, text),

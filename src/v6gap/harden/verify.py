@@ -43,13 +43,16 @@ def covered_checks(
     skipped: dict[str, str],
     sysctl_conf: str,
     routers_known: bool,
+    boot_ruleset: bool = False,
 ) -> tuple[str, ...]:
     """The check ids that must pass once the policy is applied (see the tables above).
 
     NDP-07 counts only when the rendered sysctl file closes every knob it judges: a knob the
     file leaves alone keeps the host's value, which the policy does not decide. NDP-06 counts
     only with known routers: without, the RA guard is link-local only, which NDP-06 fails.
-    Checks that do not apply to the profile (``skip``) are never counted.
+    Offline, the ruleset checks count only when the image's boot ruleset is judged from its
+    files (``boot_ruleset``). Checks that do not apply to the profile (``skip``) are never
+    counted.
     """
     from v6gap.checks.ndp.ra_defence_in_depth import WANTED
     from v6gap.checks.registry import all_checks
@@ -61,10 +64,12 @@ def covered_checks(
         ids.remove("V6G-NDP-07")
     if not any(k in skipped for k in NEIGH_KEYS) and profile is not Profile.DISABLED:
         ids.append("V6G-NDP-05")  # the neighbour limits were written (initial namespace only)
-    if not offline:  # an image's firewall files are not judged yet (FW: unknown)
+    if not offline:
         ids += RULESET_COVERED
-        if routers_known:  # judged where the profile takes RAs (slaac-host, k8s-node)
-            ids.append("V6G-NDP-06")
+    elif boot_ruleset:  # the image's boot ruleset; addresses and tunnel use only exist running
+        ids += [i for i in RULESET_COVERED if i not in ("V6G-STATE-05", "V6G-TUN-04")]
+    if not offline and routers_known:  # judged where the profile takes RAs (slaac-host, k8s-node)
+        ids.append("V6G-NDP-06")
     applies = {c.meta.id for c in all_checks() if profile in c.meta.profiles}
     return tuple(i for i in ids if i in applies)
 

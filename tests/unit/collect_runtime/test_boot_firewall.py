@@ -161,7 +161,7 @@ def test_includes_never_leave_the_image(image: Path, tmp_path: Path) -> None:
     (image / "etc/nftables.conf").write_text(f'include "../../{outside.name}"\n')
     fields, missing = collect_boot_firewall(Host(root=str(image)))
     assert "nft_json" not in fields["firewall"]
-    assert missing["nft"].startswith("image: /etc/nftables.conf, loaded by nftables.service: ")
+    assert missing["nft"].startswith("image: loading /etc/nftables.conf (by nftables.service): ")
     assert "outside" in missing["nft"]
     assert _status(_audit(image), "V6G-FW-02") is Status.UNKNOWN
 

@@ -197,3 +197,39 @@ def test_rollback_of_an_older_backup_waits_for_a_pending_one(capsys: Any, tmp_pa
     assert code == 2 and err.count("\n") == 1 and f"backup {newer} is pending" in err
     assert run(capsys, "harden", "rollback", newer, "--root", str(root))[0] == 0
     assert (root / SYSCTL_PATH.lstrip("/")).read_text() == "# changed by hand\n"
+
+
+def _boot_audit(root: Path) -> dict[str, str]:
+    from v6gap import __version__
+    from v6gap.checks.run import run_checks
+    from v6gap.collect.snapshot import collect_root
+    from v6gap.model import Profile
+    from v6gap.snapshot_io import from_data
+
+    snap = from_data(collect_root(str(root), __version__), "image")
+    assert snap.firewall.boot is not None
+    report = run_checks(snap, Profile.SERVER)
+    return {f.id: f.status.value for f in report.findings} | {"boot": snap.firewall.boot}
+
+
+def test_an_image_hardened_offline_boots_with_the_table(capsys: Any, tmp_path: Path) -> None:
+    """The files alone make the boot ruleset: the image's audit judges it (real nft, private
+    namespace) and the ruleset checks the policy covers pass, both ways v6gap loads it."""
+    for name, loader in (
+        ("debian-12", "v6gap-nftables.service loads /etc/nftables.d/v6gap.nft"),  # stock file
+        ("", "nftables.service loads /etc/nftables.conf"),  # no nftables.conf: v6gap's own
+    ):
+        if name:
+            root = image(tmp_path / name, name)
+        else:
+            root = tmp_path / "bare"
+            (root / "etc").mkdir(parents=True)
+            (root / "etc/hostname").write_text("bare\n")
+        argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(root), "--offline"]
+        code, out, err = run(capsys, *argv)
+        assert (code, err) == (0, ""), out
+        assert "V6G-FW-02" in out.split("checks the policy covers pass: ")[1].splitlines()[0]
+        judged = _boot_audit(root)
+        assert judged["boot"] == loader
+        for check_id in ("V6G-FW-01", "V6G-FW-02", "V6G-FW-03", "V6G-FW-04", "V6G-FW-12"):
+            assert judged[check_id] == "pass", (name, check_id)

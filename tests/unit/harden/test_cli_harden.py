@@ -50,7 +50,7 @@ def test_plan_is_empty_when_the_files_are_in_place(capsys: Any, tmp_path: Path) 
         target.write_text(artefact.content)
     code, out, _ = run(capsys, "harden", "plan", "--policy", str(EXAMPLE), "--root", str(tmp_path))
     assert code == 0
-    assert "---" not in out and out.count("# unchanged: ") == 3
+    assert "---" not in out and out.count("# unchanged: ") == 4
 
 
 def test_plan_json_lists_files_and_contents(capsys: Any, tmp_path: Path) -> None:
@@ -58,7 +58,7 @@ def test_plan_json_lists_files_and_contents(capsys: Any, tmp_path: Path) -> None
     code, out, _ = run(capsys, *argv, "--format", "json")
     assert code == 0
     data = json.loads(out)
-    assert [f["action"] for f in data["files"]] == ["create", "create", "create"]
+    assert [f["action"] for f in data["files"]] == ["create"] * 4
     nft = next(f for f in data["files"] if f["path"] == NFTABLES_PATH)
     assert "table inet v6gap {" in nft["content"]
 

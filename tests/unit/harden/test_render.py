@@ -9,7 +9,13 @@ import pytest
 
 from tests.conftest import make_snapshot
 from tests.unit.firewall.rulesets import Nft
-from v6gap.harden.owner import DROPIN_PATH, UNIT_PATH, WANTS_PATH, ruleset_owner
+from v6gap.harden.owner import (
+    BOOT_WANTS_PATH,
+    DROPIN_PATH,
+    UNIT_PATH,
+    WANTS_PATH,
+    ruleset_owner,
+)
 from v6gap.harden.policy import parse_policy
 from v6gap.harden.render import (
     MODPROBE_PATH,
@@ -40,9 +46,16 @@ def input_rules(text: str) -> list[str]:
     return chain_rules(text, "input")
 
 
-def test_three_files_in_a_stable_order() -> None:
-    paths = [a.path for a in render(parse_policy(POLICY))]
-    assert paths == [SYSCTL_PATH, MODPROBE_PATH, NFTABLES_PATH]
+def test_files_in_a_stable_order() -> None:
+    artefacts = render(parse_policy(POLICY))
+    assert [a.path for a in artefacts] == [
+        SYSCTL_PATH,
+        MODPROBE_PATH,
+        NFTABLES_PATH,
+        BOOT_WANTS_PATH,
+    ]
+    # nftables.service is disabled on a stock Debian: the main file needs it pulled in at boot.
+    assert artefacts[3].content.endswith("[Unit]\nWants=nftables.service\n")
 
 
 def test_server_sysctls_reach_every_interface() -> None:
@@ -246,6 +259,11 @@ def test_v6gap_owns_the_main_file_otherwise(fields: dict[str, Any]) -> None:
     snapshot = make_snapshot(**fields)
     assert ruleset_owner(snapshot) is None
     artefacts = render(parse_policy(POLICY), snapshot)
-    assert [a.path for a in artefacts] == [SYSCTL_PATH, MODPROBE_PATH, NFTABLES_PATH]
+    assert [a.path for a in artefacts] == [
+        SYSCTL_PATH,
+        MODPROBE_PATH,
+        NFTABLES_PATH,
+        BOOT_WANTS_PATH,
+    ]
     assert ruleset_artefact(artefacts) == artefacts[2]
     assert "drop-in" not in artefacts[2].content
