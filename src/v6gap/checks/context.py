@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Optional
 from v6gap.model import Profile, Snapshot
 
 if TYPE_CHECKING:
-    from v6gap.analysis.firewall_presence import FirewallPresence
-    from v6gap.analysis.firewall_presence._read import Dumps
+    from v6gap.analysis.firewall_presence import Dumps, FirewallPresence
     from v6gap.analysis.modprobe import ModprobeConfig
     from v6gap.analysis.sysctl_boot import BootSysctl
     from v6gap.firewall.model import Ruleset
@@ -73,7 +72,7 @@ class Context:
     @cached_property
     def _dumps(self) -> Dumps:
         """The firewall dumps read once into the engine's model: presence and engine share it."""
-        from v6gap.analysis.firewall_presence._read import read_dumps
+        from v6gap.analysis.firewall_presence import read_dumps
 
         return read_dumps(self.snapshot)
 

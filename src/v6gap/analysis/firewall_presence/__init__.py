@@ -41,7 +41,9 @@ from typing import Literal, Optional, Sequence
 
 from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, deny_reach, hook_facts
 from v6gap.analysis.firewall_presence._model import graph_chains, malformed
-from v6gap.analysis.firewall_presence._read import LEGACY_SUFFIX, Dumps, read_dumps
+from v6gap.analysis.firewall_presence._read import LEGACY_SUFFIX
+from v6gap.analysis.firewall_presence._read import Dumps as Dumps  # shared with the engine
+from v6gap.analysis.firewall_presence._read import read_dumps as read_dumps
 from v6gap.firewall._names import no_gc
 from v6gap.firewall.iptables import save_family
 from v6gap.firewall.model import Table
