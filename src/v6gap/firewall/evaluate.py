@@ -15,6 +15,7 @@ affected verdict ``unknown``, never a guess.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -126,8 +127,11 @@ def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
     def hit(name: str, pattern: str) -> bool:
         return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
 
-    if match.field == "oif" and c.hook == "input":  # no output interface on the input hook
-        return _negated(Tri.FALSE, match.negate)
+    if match.field == "oif" and c.hook != "forward":
+        # No output interface before the routing decision (prerouting) or for local delivery
+        # (input): nft's meta oif/oifname then break off the rule, negated or not (iptables
+        # refuses -o there). The forward differential lab test found the prerouting case.
+        return Tri.FALSE
     iif = c.oif if match.field == "oif" else c.iif
     if iif is not None:
         return _negated(
@@ -359,7 +363,7 @@ def judge(
     ``sources_seen``, the source ranges of every rule that could match are appended to it: a
     class is split by source only where those ranges cut it."""
     index = index or RuleIndex()
-    run = _Run(c, index, sources_seen)
+    runs: dict[str, _Run] = {}  # per hook on the path: prerouting chains see no output interface
     total = _Outcomes()
     flowing: Optional[Path] = Path(())
     chains = index.once(
@@ -367,7 +371,11 @@ def judge(
     )
     for table, chain in chains:
         assert flowing is not None
-        res = run.chain(table, chain, ())
+        stage = str(chain.hook)
+        if stage not in runs:
+            seen_at = dataclasses.replace(c, hook=stage, oif=c.oif if stage == c.hook else None)
+            runs[stage] = _Run(seen_at, index, sources_seen)
+        res = runs[stage].chain(table, chain, ())
         for name in ("drop", "unknown"):
             if name in res.paths:
                 path = res.paths[name]

@@ -115,3 +115,22 @@ def test_explain_takes_the_destination_address() -> None:
     assert explain(ruleset, "ipv6", 6, 80).verdict == "conditional"  # the host's address: unknown
     assert explain(ruleset, "ipv6", 6, 80, daddr="2001:db8:2::2").verdict == "accept"
     assert explain(ruleset, "ipv6", 6, 80, daddr="2001:db8:1::2").verdict == "drop"
+
+
+def test_no_output_interface_before_routing_or_for_local_delivery() -> None:
+    # nft's meta oif breaks off the rule where there is no output device, negated or not
+    # (found by the forward differential lab test: a prerouting "oif eth1 drop" drops nothing).
+    nft = Nft().table("ip", "t").chain("ip", "t", "pre", "prerouting", -150)
+    nft.rule("ip", "t", "pre", match(meta("oif"), "eth1"), DROP)
+    nft.rule("ip", "t", "pre", match(meta("oifname"), "eth0", "!="), DROP)
+    nft.chain("ip", "t", "input", "input", 0).rule(
+        "ip", "t", "input", match(meta("oif"), "x", "!="), DROP
+    )
+    ruleset = nft.read()
+    routed = PacketClass("ipv4", 6, (22, 22), iif="eth0", hook="forward", oif="eth1")
+    assert judge(ruleset, routed).verdict == "accept"
+    assert judge(ruleset, PacketClass("ipv4", 6, (22, 22), iif="eth0")).verdict == "accept"
+    forward = nft.chain("ip", "t", "fwd", "forward", 0).rule(
+        "ip", "t", "fwd", match(meta("oif"), "eth1"), DROP
+    )
+    assert judge(forward.read(), routed).verdict == "drop"
