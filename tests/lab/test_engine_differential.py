@@ -50,7 +50,7 @@ from v6gap.firewall.sources import read_snapshot
 from v6gap.lab import Lab, Listener
 from v6gap.lab.pytest_plugin import check_lab_prerequisites, unique_suffix
 from v6gap.lab.scenario import Backend, Link
-from v6gap.lab.scenarios import SEG1, SEG2, pair
+from v6gap.lab.scenarios import SEG1, SEG2, pair, routed
 
 pytestmark = pytest.mark.lab
 Family = Literal["ipv4", "ipv6"]
@@ -141,27 +141,42 @@ PROBES = tuple(
 
 
 class Bench:
-    """The module's lab, its prober and the tallies of what was compared."""
+    """The module's lab, its prober and the tallies of what was compared.
 
-    def __init__(self, lab: Lab, prober: subprocess.Popen[bytes]) -> None:
+    ``firewall`` is the host whose ruleset is judged: the server (input hook), or on the routed
+    lab the router (forward hook, from ``eth0`` out of ``oif``)."""
+
+    def __init__(
+        self,
+        lab: Lab,
+        prober: subprocess.Popen[bytes],
+        paths: tuple[str, ...] = PATHS,
+        firewall: str = "server",
+        oif: Optional[str] = None,
+    ) -> None:
         self.lab = lab
         self.prober = prober
-        self.client = {(p, f): lab.addr("client", f, p) for p in PATHS for f in FAMILIES}
-        self.server = {(p, f): lab.addr("server", f, p) for p in PATHS for f in FAMILIES}
+        self.firewall = firewall
+        self.oif = oif
+        # A path is named by the firewall's input interface; the client's and the server's
+        # interfaces on it have the same name in both labs.
+        self.client = {(p, f): lab.addr("client", f, p) for p in paths for f in FAMILIES}
+        self.server = {(p, f): lab.addr("server", f, p) for p in paths for f in FAMILIES}
+        self.probes = tuple(p for p in PROBES if p.path in paths)
         self.tally: Counter[str] = Counter()
 
-    # -- the server's ruleset ------------------------------------------------------------------
+    # -- the firewall's ruleset ----------------------------------------------------------------
 
     def flush(self) -> None:
-        self.lab.load_nft("server", "flush ruleset\n")
+        self.lab.load_nft(self.firewall, "flush ruleset\n")
         for family in (4, 6):
-            self.lab.load_iptables("server", EMPTY_FILTER, family, "legacy")
+            self.lab.load_iptables(self.firewall, EMPTY_FILTER, family, "legacy")
 
     def read_back(self) -> Ruleset:
         """What the audit reads: the namespace's snapshot (``nft -j list ruleset`` and every
         ``*-save`` dump), collected inside it and read as ``v6gap audit --netns`` reads it."""
-        data = collect_netns(self.lab.ns("server"), "differential-test")
-        return read_snapshot(snapshot_io.from_data(data, "server namespace"))
+        data = collect_netns(self.lab.ns(self.firewall), "differential-test")
+        return read_snapshot(snapshot_io.from_data(data, f"{self.firewall} namespace"))
 
     # -- the client's view ----------------------------------------------------------------------
 
@@ -191,9 +206,9 @@ class Bench:
         With ``decided``, an undecided verdict is a failure too, except ``conditional`` where the
         ruleset rate-limits (``limit``): only some packets match such a rule."""
         ruleset = self.read_back()
-        outcomes = self.probe(PROBES)
+        outcomes = self.probe(self.probes)
         problems = []
-        for probe, outcome in zip(PROBES, outcomes):
+        for probe, outcome in zip(self.probes, outcomes):
             protocol = TCP if probe.proto == "tcp" else UDP
             source = self.client[(probe.path, probe.family)]
             # A listening port needs the whole handshake; a closed one answers the first packet.
@@ -206,6 +221,8 @@ class Bench:
                 iif=probe.path,
                 connection=probe.listening,
                 daddr=self.server[(probe.path, probe.family)],
+                hook="input" if self.oif is None else "forward",
+                oif=self.oif,
             )
             verdict = decision.verdict
             self.tally[verdict] += 1
@@ -282,17 +299,16 @@ def bench() -> Iterator[Bench]:
                     address = lab.addr(peer, family, path)
                     argv = [*NEIGH, address, "lladdr", mac, "dev", path, "nud", "permanent"]
                     lab.exec(host, argv, check=True)
-        prober = lab.popen(
-            "client",
-            ["python3", "-I", "-S", "-c", PROBER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-        )
-        made = Bench(lab, prober)
+        made = Bench(lab, _prober(lab))
         yield made
         print(f"\ndifferential tally: {dict(made.tally)}")
     finally:
         lab.down()
+
+
+def _prober(lab: Lab) -> subprocess.Popen[bytes]:
+    argv = ["python3", "-I", "-S", "-c", PROBER]
+    return lab.popen("client", argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 
 
 def check(
@@ -649,18 +665,25 @@ def rulesets(draw: Any) -> str:
     return "\n".join(out) + "\n"
 
 
-@settings(
-    max_examples=200,
+# A fresh sample every run (no example database): every CI run compares new rulesets.
+GENERATED = settings(
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+def check_generated(bench: Bench, text: str) -> None:
+    bench.flush()
+    bench.lab.load_nft(bench.firewall, text)
+    bench.tally["generated"] += 1
+    check(bench, f"generated ({bench.firewall})", text, decided=True)
+
+
+@settings(GENERATED, max_examples=200)
 @given(text=rulesets())
 def test_generated_rulesets(bench: Bench, text: str) -> None:
-    bench.flush()
-    bench.lab.load_nft("server", text)
-    bench.tally["generated"] += 1
-    check(bench, "generated", text, decided=True)
+    check_generated(bench, text)
 
 
 ESTABLISHED_GAP = """table ip t {
@@ -675,3 +698,134 @@ def test_established_packets_of_an_accepted_connection(bench: Bench) -> None:
     bench.lab.load_nft("server", ESTABLISHED_GAP)
     problems = bench.compare("established packets dropped", ESTABLISHED_GAP)
     assert not any("tcp/" in p for p in problems[1:-1]), "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- the forward hook
+# FW-12's question, proven the same way: the routed lab (client - router - server), rulesets on
+# the router's prerouting and forward hooks, connections from the client to the server. Every
+# generated chain starts by accepting established and related packets: replies cross the
+# prerouting and forward hooks too (the server's answers arrive on eth1), and the engine judges
+# the client's side of a connection (a rule dropping eth1's packets drops the replies: found by
+# this test).
+
+FWD_SERVER = {a.family: a.ip for a in SEG2.addresses("eth0", 10)}
+ESTABLISHED = "ct state established,related accept"
+
+
+@pytest.fixture(scope="module")
+def router_bench() -> Iterator[Bench]:
+    check_lab_prerequisites()
+    listeners = tuple(Listener("tcp", "::", p, v6only=False) for p in TCP_OPEN) + tuple(
+        Listener("udp", "::", p, v6only=False) for p in UDP_OPEN
+    )
+    quiet = {"net.ipv4.icmp_ratelimit": 0, "net.ipv6.icmp.ratelimit": 0}
+    scenario = routed().with_host("server", listeners=listeners, sysctls=quiet)
+    lab = Lab(scenario.with_host("router", sysctls=quiet), suffix=unique_suffix())
+    lab.up()
+    try:
+        made = Bench(lab, _prober(lab), ("eth0",), firewall="router", oif="eth1")
+        yield made
+        print(f"\nforward differential tally: {dict(made.tally)}")
+    finally:
+        lab.down()
+
+
+FORWARD_NFT: dict[str, str] = {
+    "forward drop policy: interfaces, ports and destinations": f"""table inet f {{
+  chain forward {{ type filter hook forward priority 0; policy drop;
+    {ESTABLISHED}
+    iifname "eth0" oifname "eth1" tcp dport 22 accept
+    oif "eth1" ip6 daddr {FWD_SERVER["ipv6"]} tcp dport 443 accept
+    ip daddr {FWD_SERVER["ipv4"]} udp dport {{ 53, 54 }} accept
+    oifname "eth0" udp dport 5353 accept
+    iif "eth1" tcp dport 8080 accept
+    oifname != "eth0" tcp dport 23 accept
+    udp dport 9000 {ADMIN}
+  }}
+}}""",
+    "prerouting drops before an accepting forward chain": f"""table ip6 pre {{
+  chain pre {{ type filter hook prerouting priority -150; policy accept;
+    tcp dport 22 drop
+    iifname "eth0" udp dport 53 drop
+  }}
+}}
+table inet f {{
+  chain forward {{ type filter hook forward priority 0; policy accept;
+    {ESTABLISHED}
+    tcp dport 443 {ADMIN}
+    ip saddr 192.0.2.0/26 udp dport 5353 drop
+  }}
+}}""",
+}
+
+
+def _forward_iptables(family: int) -> str:
+    reject = "icmp-admin-prohibited" if family == 4 else "icmp6-adm-prohibited"
+    return f"""*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:FWD - [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -i eth0 -o eth1 -j FWD
+-A FWD -p tcp -m multiport --dports 22,443 -j ACCEPT
+-A FWD -d {FWD_SERVER["ipv4" if family == 4 else "ipv6"]} -p udp -m udp --dport 53 -j ACCEPT
+-A FWD -p udp -m udp --dport 9000 -j REJECT --reject-with {reject}
+-A FWD -p tcp -m tcp --dport 8080 -j RETURN
+-A FORWARD -p tcp -m tcp --dport 8080 -j ACCEPT
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("label", sorted(FORWARD_NFT))
+def test_forward_hand_written_nft(router_bench: Bench, label: str) -> None:
+    router_bench.flush()
+    router_bench.lab.load_nft("router", FORWARD_NFT[label])
+    check(router_bench, label, FORWARD_NFT[label])
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_forward_hand_written_iptables(router_bench: Bench, backend: Backend) -> None:
+    router_bench.flush()
+    for family in (4, 6):
+        router_bench.lab.load_iptables("router", _forward_iptables(family), family, backend)
+    check(router_bench, f"forward iptables-{backend}", _forward_iptables(6))
+
+
+FORWARD_INTERFACES = (
+    'iif "eth0"',
+    'iif "eth1"',
+    'oif "eth1"',
+    'oifname "eth0"',
+    'oifname != "eth1"',
+    'iifname "eth*"',
+    'oifname { "eth1", "lo" }',
+)
+
+
+@st.composite
+def forward_rulesets(draw: Any) -> str:
+    """A forward chain (after the established accept) and maybe a prerouting chain."""
+    family = draw(st.sampled_from(["inet", "ip", "ip6"]))
+    lines = [f"table {family} f {{"]
+    for hook, priority in (("prerouting", -150), ("forward", 0)):
+        if hook == "prerouting" and draw(st.integers(0, 2)) > 0:
+            continue
+        policy = "accept" if hook == "prerouting" else draw(st.sampled_from(["accept", "drop"]))
+        lines.append(f"  chain {hook} {{ type filter hook {hook} priority {priority};")
+        lines.append(f"    policy {policy};")
+        lines.append(f"    {ESTABLISHED}")
+        for _ in range(draw(st.integers(0, 6))):
+            rule = draw(_rule(family, None, False, False))
+            if draw(st.integers(0, 2)) == 0:
+                rule = f"{draw(st.sampled_from(FORWARD_INTERFACES))} {rule}"
+            lines.append(f"    {rule}")
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+@settings(GENERATED, max_examples=40)
+@given(text=forward_rulesets())
+def test_generated_forward_rulesets(router_bench: Bench, text: str) -> None:
+    check_generated(router_bench, text)
