@@ -4,7 +4,7 @@ The forward default (FW-12) and loopback spoofing (FW-02's evidence) ask the sam
 question as parity, for one family: which classes of new connections, described by a fixed
 source, destination and interfaces, a hook's path accepts. The port space is cut only where a
 reachable rule's port range starts or ends (see ``v6gap.firewall.parity``); neighbouring classes
-with the same verdict are merged into one row.
+decided the same way (same verdict, same rules) are merged into one row.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ MAX_ROWS_SHOWN = 8
 
 @dataclass(frozen=True)
 class ClassRow:
-    """Neighbouring classes of one protocol with the same verdict."""
+    """Neighbouring classes of one protocol decided the same way."""
 
     proto: str
     span: Optional[Interval]  # ports, or ICMP types for icmp/icmpv6; None: portless protocol
@@ -89,7 +89,7 @@ def _merged(judged: Iterable[tuple[str, Optional[Interval], Answer]]) -> list[Cl
         last = rows[-1] if rows else None
         if (
             last is not None
-            and (last.proto, last.verdict) == (proto, verdict)
+            and (last.proto, last.verdict, last.trace) == (proto, verdict, trace)
             and last.span is not None
             and span is not None
             and last.span[1] + 1 == span[0]

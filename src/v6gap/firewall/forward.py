@@ -4,9 +4,15 @@ FW-12 asks whether forwarding "defaults to deny". A forward chain that accepts o
 or to named interfaces and addresses (Docker's bridges, a router's LAN) does; a chain whose
 policy accepts, with drops for a few named interfaces, does not. So every protocol/port (and
 ICMP type) class is judged for new connections between interfaces no rule names, from and to
-addresses no rule names: every interface and address match then answers definitely, and what
-is left is the default. ``conditional`` can then only come from a rate limit or a hop-limit
-match, and counts as forwarded (some of the class gets through by default).
+addresses no rule names: every interface and address match then answers definitely.
+
+A class accepted there is *allowed* when some base chain accepted it with a rule that singles
+packets out (a protocol, port, type, interface or address: ``tcp dport 443 accept``,
+``meta l4proto ipv6-icmp accept``), and *defaulted* when every accept on its path came from a
+chain's policy (or no chain at all) or from a blanket rule that names nothing but the family or
+conntrack state (``accept``, ``ct state new accept``, ``limit rate 10/second accept``). Only
+defaulted classes mean the path does not default to deny. ``conditional`` (a rate limit, a
+hop-limit match) counts as accepted: some of the class gets through.
 """
 
 from __future__ import annotations
@@ -17,9 +23,19 @@ from typing import Literal, Optional
 
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall._sweep import Answer, Swept, shown, sweep
+from v6gap.firewall._sweep import Answer, ClassRow, Swept, shown, sweep
 from v6gap.firewall.evaluate import PacketClass, judge
-from v6gap.firewall.model import ADDRESS_BITS, AddrMatch, IfaceMatch, Interval, Match, Ruleset
+from v6gap.firewall.model import (
+    ADDRESS_BITS,
+    AddrMatch,
+    CtStateMatch,
+    FamilyMatch,
+    IfaceMatch,
+    Interval,
+    Match,
+    Rule,
+    Ruleset,
+)
 from v6gap.firewall.parity import _atoms, _prefixes, judged_matches
 
 # Global unicast, where forwarded traffic comes from: the unnamed addresses are picked there
@@ -34,10 +50,16 @@ class ForwardDefault(Swept):
     interface: str  # the interface name no rule matches, used as input and output
     source: Optional[Interval]  # None: every address is named by some rule
     destination: Optional[Interval]
+    allowed: tuple[ClassRow, ...]  # accepted by a rule that singles them out
+
+    @property
+    def defaulted(self) -> list[ClassRow]:
+        """Accepted classes no rule singled out: the path's default lets them through."""
+        return [r for r in self.accepted if r not in self.allowed]
 
     @property
     def verdict(self) -> Default:
-        if self.accepted:
+        if self.defaulted:
             return "accept"
         return "unknown" if self.undecided else "deny"
 
@@ -51,7 +73,36 @@ class ForwardDefault(Swept):
             f"{self.family} forward path judged for new connections between interfaces no rule "
             f"names, from {address(self.source)} to {address(self.destination)}"
         )
-        return [asked, *shown(self.rows)]
+        allowed = [r.describe() for r in self.allowed]
+        named = (
+            [f"accepted by rules that single them out: {', '.join(allowed[:8])}"]
+            + ([f"… and {len(allowed) - 8} more"] if len(allowed) > 8 else [])
+            if allowed
+            else []
+        )
+        return [asked, *named, *shown(self.rows)]
+
+
+def _blanket(rule: Rule) -> bool:
+    """A rule that names nothing but the family or conntrack state (a rate limit or not)."""
+    return all(isinstance(m, (FamilyMatch, CtStateMatch)) for m in rule.matches)
+
+
+def _singled_out(trace: tuple[str, ...], rules: dict[str, Rule]) -> bool:
+    """Whether some accept on the path came from a rule that names what it accepts.
+
+    Trace steps name a rule by its origin (``evaluate`` writes ``<origin>[ [limit …]] → accept``,
+    and ``<origin> (vmap) → accept`` for a verdict map, whose keys always name something)."""
+    for step in trace:
+        if not step.endswith(" → accept"):
+            continue
+        head = step[: -len(" → accept")]
+        if head.endswith(" (vmap)"):
+            return True
+        rule = rules.get(head.split(" [limit ")[0])
+        if rule is not None and not _blanket(rule):
+            return True
+    return False
 
 
 def _unnamed_interface(matches: Iterable[Match]) -> str:
@@ -120,4 +171,10 @@ def forward_default(ruleset: Ruleset, family: str = "ipv6") -> ForwardDefault:
             return found.verdict, found.trace
 
         rows = sweep(ruleset, family, matches, ask)
-    return ForwardDefault(tuple(rows), family, interface, source, destination)
+        rules = {str(r.origin): r for t in ruleset.tables for c in t.chains for r in c.rules}
+        allowed = tuple(
+            r
+            for r in rows
+            if r.verdict in ("accept", "conditional") and _singled_out(r.trace, rules)
+        )
+    return ForwardDefault(tuple(rows), family, interface, source, destination, allowed)

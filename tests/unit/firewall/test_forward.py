@@ -56,18 +56,41 @@ def test_drops_for_named_interfaces_under_an_accept_policy_are_not_a_default_den
     assert {r.describe() for r in found.accepted} >= {"tcp 0-65535", "udp 0-65535"}
 
 
-def test_an_open_port_for_everyone_is_named_by_its_class() -> None:
-    found = forward_default(_forward([tcp_dport(22), ACCEPT]))
-    assert [r.describe() for r in found.accepted] == ["tcp 22"]
-    assert found.accepted[0].trace[0].endswith("→ accept")
+def test_rules_that_single_traffic_out_are_allowed_not_the_default() -> None:
+    found = forward_default(
+        _forward(
+            [match(CT_STATE, ["established", "related"]), ACCEPT],
+            [tcp_dport(22), ACCEPT],
+            [match(meta("l4proto"), "ipv6-icmp"), ACCEPT],  # FW-12's own remediation does this
+        )
+    )
+    assert found.verdict == "deny"
+    assert [r.describe() for r in found.allowed] == ["tcp 22", "icmpv6 type 0-255"]
+    assert (
+        found.evidence()[1] == "accepted by rules that single them out: tcp 22, icmpv6 type 0-255"
+    )
 
 
-def test_a_rate_limited_accept_lets_some_of_the_class_through() -> None:
+def test_blanket_accepts_are_the_default() -> None:
+    new = forward_default(_forward([match(CT_STATE, "new"), ACCEPT]))
+    assert new.verdict == "accept" and not new.allowed
     limit = {"limit": {"rate": 10, "per": "second"}}
-    found = forward_default(_forward([match(meta("l4proto"), "ipv6-icmp"), limit, ACCEPT]))
-    assert found.verdict == "accept"
-    assert {r.verdict for r in found.accepted} == {"conditional"}
-    assert all(r.proto == "icmpv6" for r in found.accepted)
+    limited = forward_default(_forward([limit, ACCEPT]))
+    assert limited.verdict == "accept"
+    assert {r.verdict for r in limited.defaulted} == {"conditional"}
+    icmp = forward_default(_forward([match(meta("l4proto"), "ipv6-icmp"), limit, ACCEPT]))
+    assert icmp.verdict == "deny" and {r.proto for r in icmp.allowed} == {"icmpv6"}
+
+
+def test_an_explicit_accept_in_any_base_chain_is_an_allowance() -> None:
+    nft = Nft().table("inet", "t").chain("inet", "t", "open", "forward", -10, "accept")
+    nft.chain("inet", "t", "shut", "forward", 0, "drop").rule(
+        "inet", "t", "shut", tcp_dport(443), ACCEPT
+    )
+    found = forward_default(nft.read())
+    assert found.verdict == "deny" and [r.describe() for r in found.allowed] == ["tcp 443"]
+    nft.chain("inet", "t", "late", "forward", 10, "accept")
+    assert forward_default(nft.read()).verdict == "deny"  # every class still meets "shut"
 
 
 def test_a_rule_the_engine_does_not_understand_is_unknown() -> None:

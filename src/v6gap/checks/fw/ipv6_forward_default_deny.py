@@ -5,8 +5,9 @@ forwards IPv6 only when it is on. The forward path is decided by the engine
 (``v6gap.firewall.forward``): every protocol/port and ICMPv6-type class of new connections,
 through the prerouting and forward base chains by priority, jumps, sets and verdict maps, for
 traffic between interfaces and addresses no rule names. Accepts for named interfaces or
-addresses (Docker's bridges, a router's LAN) are the allow-list a default deny needs; an accept
-for traffic no rule names is the default itself.
+addresses (Docker's bridges, a router's LAN) and rules that single traffic out (a port, a
+protocol) are the allow-list a default deny needs; what a chain's policy, no chain at all, or a
+blanket rule (``accept``, ``ct state new accept``) lets through is the default itself.
 """
 
 from __future__ import annotations
@@ -70,11 +71,12 @@ def evaluate(ctx: Context) -> Result:
     if path.verdict == "accept":
         rows = [
             r.describe() + (" (some packets)" if r.verdict == "conditional" else "")
-            for r in path.accepted
+            for r in path.defaulted
         ]
         return failed(
             "IPv6 forwarding is on and the forward path does not default to deny: forwarded "
-            f"between interfaces and addresses no rule names: {_named(rows)}",
+            f"between interfaces and addresses no rule names, by no rule that singles them out: "
+            f"{_named(rows)}",
             [Subject(kind="firewall", name="forward", family="ipv6", value="default accept")],
             evidence,
         )
