@@ -89,14 +89,16 @@ def _blanket(rule: Rule) -> bool:
 
 
 def _singled_out(trace: tuple[str, ...], rules: dict[str, Rule]) -> bool:
-    """Whether some accept on the path came from a rule that names what it accepts.
+    """Whether some rule on an accept path names what it lets through: the accept itself, or
+    a jump or goto that led to it (``tcp dport 443 jump web`` then a bare ``accept`` in web).
 
-    Trace steps name a rule by its origin (``evaluate`` writes ``<origin>[ [limit …]] → accept``,
-    and ``<origin> (vmap) → accept`` for a verdict map, whose keys always name something)."""
+    Trace steps name a rule by its origin (``evaluate`` writes ``<origin>[ [limit …]] → accept``
+    or ``→ jump <chain>``, and ``<origin> (vmap) → …`` for a verdict map, whose keys always
+    name something)."""
     for step in trace:
-        if not step.endswith(" → accept"):
+        head, arrow, verdict = step.rpartition(" → ")
+        if not arrow or not (verdict == "accept" or verdict.startswith(("jump ", "goto "))):
             continue
-        head = step[: -len(" → accept")]
         if head.endswith(" (vmap)"):
             return True
         rule = rules.get(head.split(" [limit ")[0])

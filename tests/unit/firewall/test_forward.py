@@ -157,3 +157,15 @@ def test_no_output_interface_before_routing_or_for_local_delivery() -> None:
         "ip", "t", "fwd", match(meta("oif"), "eth1"), DROP
     )
     assert judge(forward.read(), routed).verdict == "drop"
+
+
+def test_a_jump_that_singles_traffic_out_makes_its_chain_an_allowance() -> None:
+    nft = Nft().table("inet", "t").chain("inet", "t", "web").rule("inet", "t", "web", ACCEPT)
+    nft.chain("inet", "t", "forward", "forward", 0, "drop")
+    nft.rule("inet", "t", "forward", tcp_dport(443), {"jump": {"target": "web"}})
+    found = forward_default(nft.read())
+    assert found.verdict == "deny" and [r.describe() for r in found.allowed] == ["tcp 443"]
+    blanket = Nft().table("inet", "t").chain("inet", "t", "web").rule("inet", "t", "web", ACCEPT)
+    blanket.chain("inet", "t", "forward", "forward", 0, "drop")
+    blanket.rule("inet", "t", "forward", {"jump": {"target": "web"}})
+    assert forward_default(blanket.read()).verdict == "accept"
