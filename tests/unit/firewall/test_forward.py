@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from tests.unit.firewall.rulesets import (
     ACCEPT,
@@ -15,10 +19,11 @@ from tests.unit.firewall.rulesets import (
     payload,
     tcp_dport,
 )
+from tests.unit.firewall.test_properties import reference, rulesets
 from v6gap.firewall.evaluate import PacketClass, judge
 from v6gap.firewall.forward import forward_default
 from v6gap.firewall.iptables import read_save
-from v6gap.firewall.model import Ruleset
+from v6gap.firewall.model import Ruleset, Table
 
 
 def _forward(*rules: list[dict[str, Any]], policy: str = "drop") -> Ruleset:
@@ -169,3 +174,37 @@ def test_a_jump_that_singles_traffic_out_makes_its_chain_an_allowance() -> None:
     blanket.chain("inet", "t", "forward", "forward", 0, "drop")
     blanket.rule("inet", "t", "forward", {"jump": {"target": "web"}})
     assert forward_default(blanket.read()).verdict == "accept"
+
+
+def _to_forward(table: Table) -> Table:
+    chains = tuple(dataclasses.replace(c, hook="forward") if c.hook else c for c in table.chains)
+    return dataclasses.replace(table, chains=chains)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rulesets(), st.sampled_from([6, 17]), st.sampled_from(["ipv4", "ipv6"]))
+def test_forward_rows_agree_with_one_packet_at_a_time(
+    ruleset: Ruleset, proto: int, family: str
+) -> None:
+    # The generated input-hook rulesets, moved to the forward hook: every row must tile the
+    # port space and give the reference's verdict for a packet of that row from the unnamed
+    # source on the unnamed interface.
+    forwarded = Ruleset(tuple(_to_forward(t) for t in ruleset.tables))
+    found = forward_default(forwarded, family)
+    assume(found.source is not None)
+    assert found.source is not None
+    rows = [r for r in found.rows if r.proto == {6: "tcp", 17: "udp"}[proto]]
+    spans = [r.span for r in rows if r.span is not None]
+    assert len(spans) == len(rows) and spans[0][0] == 0 and spans[-1][1] == 65535
+    assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))
+    for row, (low, high) in zip(rows, spans):
+        for port in {low, high}:
+            packet = {
+                "family": family,
+                "proto": proto,
+                "dport": port,
+                "icmp": 0,
+                "saddr": found.source[0],
+                "iif": found.interface,
+            }
+            assert row.verdict == reference(ruleset, packet), (row, port)
