@@ -533,6 +533,7 @@ INTERFACES = (
     'iifname != "eth0"',
     'iif != "eth1"',
     'iifname { "eth0", "lo" }',
+    'oifname != "eth1"',  # no output interface on input: always true (the kernel compares "")
 )
 LIMITS = ("limit rate 1/minute burst 1 packets", "limit rate over 1/second")
 PORT_ITEMS = tuple(str(p) for p in PORT_VALUES) + PORT_RANGES

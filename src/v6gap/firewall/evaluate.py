@@ -129,9 +129,10 @@ def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
 
     if match.field == "oif" and c.hook != "forward":
         # No output interface before the routing decision (prerouting) or for local delivery
-        # (input): nft's meta oif/oifname then break off the rule, negated or not (iptables
-        # refuses -o there). The forward differential lab test found the prerouting case.
-        return Tri.FALSE
+        # (input): the kernel compares index 0 / an empty name, so ``oif eth1`` never matches
+        # and ``oif != eth1`` always does (seen on 6.18 in a lab namespace; iptables refuses
+        # -o there). The forward differential lab test found the prerouting case.
+        return _negated(Tri.FALSE, match.negate)
     iif = c.oif if match.field == "oif" else c.iif
     if iif is not None:
         return _negated(

@@ -146,18 +146,19 @@ def test_explain_takes_the_destination_address() -> None:
 
 
 def test_no_output_interface_before_routing_or_for_local_delivery() -> None:
-    # nft's meta oif breaks off the rule where there is no output device, negated or not
-    # (found by the forward differential lab test: a prerouting "oif eth1 drop" drops nothing).
+    # The kernel compares index 0 / an empty name where there is no output device: a
+    # prerouting "oif eth1 drop" drops nothing (found by the forward differential lab test),
+    # "oifname != eth1 drop" drops everything (seen in a lab namespace, input and prerouting).
     nft = Nft().table("ip", "t").chain("ip", "t", "pre", "prerouting", -150)
     nft.rule("ip", "t", "pre", match(meta("oif"), "eth1"), DROP)
-    nft.rule("ip", "t", "pre", match(meta("oifname"), "eth0", "!="), DROP)
-    nft.chain("ip", "t", "input", "input", 0).rule(
-        "ip", "t", "input", match(meta("oif"), "x", "!="), DROP
-    )
-    ruleset = nft.read()
     routed = PacketClass("ipv4", 6, (22, 22), iif="eth0", hook="forward", oif="eth1")
-    assert judge(ruleset, routed).verdict == "accept"
-    assert judge(ruleset, PacketClass("ipv4", 6, (22, 22), iif="eth0")).verdict == "accept"
+    assert judge(nft.read(), routed).verdict == "accept"
+    negated = Nft().table("ip", "t").chain("ip", "t", "pre", "prerouting", -150)
+    negated.rule("ip", "t", "pre", match(meta("oifname"), "eth1", "!="), DROP)
+    assert judge(negated.read(), routed).verdict == "drop"
+    local = Nft().table("ip", "t").chain("ip", "t", "input", "input", 0)
+    local.rule("ip", "t", "input", match(meta("oif"), "x", "!="), DROP)
+    assert judge(local.read(), PacketClass("ipv4", 6, (22, 22), iif="eth0")).verdict == "drop"
     forward = nft.chain("ip", "t", "fwd", "forward", 0).rule(
         "ip", "t", "fwd", match(meta("oif"), "eth1"), DROP
     )
