@@ -3,7 +3,7 @@
 The forward default (FW-12) and loopback spoofing (FW-02's evidence) ask the same shape of
 question as parity, for one family: which classes of new connections, described by a fixed
 source, destination and interfaces, a hook's path accepts. The port space is cut only where a
-reachable rule's port range starts or ends (see ``v6gap.firewall.parity``); neighbouring classes
+reachable rule's port range starts or ends (see ``v6gap.firewall.partition``); neighbouring classes
 decided the same way (same verdict, same rules) are merged into one row.
 """
 
@@ -26,12 +26,12 @@ from v6gap.firewall.model import (
     Match,
     Ruleset,
 )
-from v6gap.firewall.parity import (
-    _atoms,
-    _named_protocols,
-    _other_protocols,
-    _port_spans,
-    _signatures,
+from v6gap.firewall.partition import (
+    cut,
+    named_protocols,
+    other_protocols,
+    port_spans,
+    signatures,
 )
 
 Answer = tuple[ClassVerdict, tuple[str, ...]]  # a verdict and its trace
@@ -103,13 +103,13 @@ def _merged(judged: Iterable[tuple[str, Optional[Interval], Answer]]) -> list[Cl
 def sweep(ruleset: Ruleset, family: str, matches: list[Match], ask: Ask) -> list[ClassRow]:
     """Every class ``matches`` (the rules reachable on the path) tell apart, asked once each."""
     judged: list[tuple[str, Optional[Interval], Answer]] = []
-    named = _named_protocols(ruleset)
+    named = named_protocols(ruleset)
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
-        spans = _port_spans(matches, protocol)
-        atoms = _atoms(iter(spans), 0, 65535)
+        spans = port_spans(matches, protocol)
+        atoms = cut(iter(spans), 0, 65535)
         alike: dict[frozenset[Interval], Answer] = {}
-        for atom, signature in zip(atoms, _signatures(atoms, spans)):
+        for atom, signature in zip(atoms, signatures(atoms, spans)):
             if signature not in alike:
                 alike[signature] = ask(protocol, atom, (0, 255))
             judged.append((name, atom, alike[signature]))
@@ -120,8 +120,8 @@ def sweep(ruleset: Ruleset, family: str, matches: list[Match], ask: Ask) -> list
         if isinstance(m, IcmpTypeMatch) and m.family == family
         for span in m.ranges
     ]
-    for atom in _atoms(iter(type_spans), 0, 255):
+    for atom in cut(iter(type_spans), 0, 255):
         judged.append((_names.PROTOCOL_NAMES[icmp], atom, ask(icmp, (0, 65535), atom)))
-    for protocol, label in _other_protocols(named):
+    for protocol, label in other_protocols(named):
         judged.append((label, None, ask(protocol, (0, 65535), (0, 255))))
     return _merged(judged)

@@ -36,7 +36,7 @@ from v6gap.firewall.model import (
     Rule,
     Ruleset,
 )
-from v6gap.firewall.parity import _atoms, _prefixes, judged_matches
+from v6gap.firewall.partition import cut, judged_matches, prefixes
 
 # Global unicast, where forwarded traffic comes from: the unnamed addresses are picked there
 # when the ruleset leaves some of it unnamed (2000::/3; for IPv4 1.0.0.0-223.255.255.255).
@@ -67,7 +67,7 @@ class ForwardDefault(Swept):
         """What was asked, then the rows that decided (accepted and unknown first)."""
 
         def address(span: Optional[Interval]) -> str:
-            return _prefixes(span, self.family) if span else "any address (every one is named)"
+            return prefixes(span, self.family) if span else "any address (every one is named)"
 
         asked = (
             f"{self.family} forward path judged for new connections between interfaces no rule "
@@ -122,7 +122,7 @@ def _unnamed_address(spans: Sequence[Interval], family: str) -> Optional[Interva
     """A range of addresses no span touches, in global unicast when there is one."""
     top = (1 << ADDRESS_BITS[family]) - 1
     wanted = _GLOBAL[family]
-    atoms = _atoms(iter([*spans, wanted]), 0, top)
+    atoms = cut(iter([*spans, wanted]), 0, top)
     ordered = sorted(spans)
     free: list[Interval] = []
     reach, j = -1, 0

@@ -16,7 +16,7 @@ from v6gap.firewall._index import RuleIndex
 from v6gap.firewall._sweep import Answer, Swept, shown, sweep
 from v6gap.firewall.evaluate import PacketClass, judge
 from v6gap.firewall.model import Interval, Ruleset
-from v6gap.firewall.parity import judged_matches
+from v6gap.firewall.partition import judged_matches
 
 
 @dataclass(frozen=True)

@@ -1,45 +1,37 @@
 """Whole-space questions: parity between families, and explain for one packet description.
 
-Partitioning: the port space 0..65535 (per protocol), the ICMP types 0..255 and each family's
-source addresses are cut only where some rule's range starts or ends. Inside one interval every
-port, type or source match of the ruleset answers the same way, so one evaluation per interval
-is exact, and the number of evaluations grows with the boundaries the ruleset draws, not with
-65,536 ports. Intervals suit this domain better than a BDD: every match here is already a range
-(ports, types, prefixes), and intervals turn straight into the ``from_port``/``to_port`` rows
-users read. Loopback sources are left out: the class is "from the network".
+Partitioning (``v6gap.firewall.partition``): the port space 0..65535 (per protocol), the ICMP
+types 0..255 and each family's source addresses are cut only where some rule's range starts or
+ends. Inside one interval every port, type or source match of the ruleset answers the same way,
+so one evaluation per interval is exact, and the number of evaluations grows with the
+boundaries the ruleset draws, not with 65,536 ports. Intervals suit this domain better than a
+BDD: every match here is already a range (ports, types, prefixes), and intervals turn straight
+into the ``from_port``/``to_port`` rows users read. Loopback sources are left out: the class
+is "from the network".
 """
 
 from __future__ import annotations
 
-import heapq
-import ipaddress
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Optional
 
 from v6gap.errors import InputError
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall.evaluate import ClassVerdict, PacketClass, hook_chains, judge
-from v6gap.firewall.model import (
-    ADDRESS_BITS,
-    BOTH,
-    ICMP,
-    ICMPV6,
-    PORT_PROTOCOLS,
-    TCP,
-    UDP,
-    AddrMatch,
-    AnyOf,
-    Chain,
-    Interval,
-    Match,
-    PortMatch,
-    ProtoMatch,
-    Rule,
-    Ruleset,
-    Table,
-    Verdict,
+from v6gap.firewall.evaluate import ClassVerdict, PacketClass, judge
+from v6gap.firewall.model import ICMP, ICMPV6, PORT_PROTOCOLS, TCP, UDP, Interval, Ruleset
+from v6gap.firewall.partition import (
+    cut,
+    judged_matches,
+    named_protocols,
+    other_protocols,
+    port_spans,
+    prefixes,
+    signatures,
+    source_cuts,
 )
+from v6gap.firewall.partition import port_atoms as port_atoms  # for callers of the old home
+from v6gap.firewall.partition import source_atoms as source_atoms
 
 # ICMPv6 type -> the ICMPv4 type with the same meaning; the others (NDP, MLD) have no IPv4
 # counterpart to be at parity with and are judged by the lint (FW-04, FW-05).
@@ -88,175 +80,6 @@ class ParityDifference:
             found[span[0]], found[span[1]] = self.from_port, self.to_port
         found.update(ipv4=self.ipv4, ipv6=self.ipv6, wider=self.wider, why=self.why)
         return found
-
-
-# --------------------------------------------------------------------------- partitions
-
-
-def _of_all(matches: tuple[Match, ...]) -> Iterator[Match]:
-    for match in matches:
-        yield match
-        if isinstance(match, AnyOf):
-            for alternative in match.alternatives:
-                yield from _of_all(alternative)
-
-
-def _of_verdict(verdict: Verdict) -> Iterator[Match]:
-    for when, inner in verdict.entries:
-        yield from _of_all(when)
-        yield from _of_verdict(inner)
-
-
-def _of_rule(rule: Rule) -> Iterator[Match]:
-    """Every match in a rule, its concatenations and its verdict map included."""
-    yield from _of_all(rule.matches)
-    yield from _of_verdict(rule.verdict)
-
-
-def _matches(ruleset: Ruleset) -> Iterator[Match]:
-    for table in ruleset.tables:
-        for chain in table.chains:
-            for rule in chain.rules:
-                yield from _of_rule(rule)
-
-
-def _named_protocols(ruleset: Ruleset) -> set[int]:
-    """The protocols of every ``ProtoMatch`` in ``_matches(ruleset)``, without its generators
-    (this walks every rule of every table, nat included)."""
-    found: set[int] = set()
-
-    def of_matches(matches: tuple[Match, ...]) -> None:
-        for match in matches:
-            if isinstance(match, ProtoMatch):
-                found.update(match.protocols)
-            elif isinstance(match, AnyOf):
-                for alternative in match.alternatives:
-                    of_matches(alternative)
-
-    def of_verdict(verdict: Verdict) -> None:
-        for when, inner in verdict.entries:
-            of_matches(when)
-            of_verdict(inner)
-
-    for table in ruleset.tables:
-        for chain in table.chains:
-            for rule in chain.rules:
-                of_matches(rule.matches)
-                if rule.verdict.entries:
-                    of_verdict(rule.verdict)
-    return found
-
-
-def _atoms(spans: Iterator[Interval], low: int, high: int) -> list[Interval]:
-    cuts = {low, high + 1}
-    for a, b in spans:
-        cuts.update(c for c in (a, b + 1) if low <= c <= high + 1)
-    ordered = sorted(cuts)
-    return [(a, b - 1) for a, b in zip(ordered, ordered[1:])]
-
-
-def port_atoms(ruleset: Ruleset, protocol: int) -> list[Interval]:
-    return _port_atoms(_matches(ruleset), protocol)
-
-
-def _port_spans(matches: Iterable[Match], protocol: int) -> list[Interval]:
-    return [
-        span
-        for m in matches
-        if isinstance(m, PortMatch) and m.field == "dport" and protocol in m.protocols
-        for span in m.ranges
-    ]
-
-
-def _port_atoms(matches: Iterable[Match], protocol: int) -> list[Interval]:
-    return _atoms(iter(_port_spans(matches, protocol)), 0, 65535)
-
-
-def _signatures(atoms: list[Interval], spans: list[Interval]) -> list[frozenset[Interval]]:
-    """For each atom (in order), the spans that contain it.
-
-    Two atoms cut from ``spans`` with the same signature get the same verdicts: every port match
-    of a reachable rule answers the same for both (no span cuts an atom), and the rule index
-    hands both the same rules (a port it files rules under is a one-port span, so an atom whose
-    signature holds one is that port alone and unlike any other). Parity judges one of them."""
-    ordered = sorted(set(spans))
-    ending: list[tuple[int, Interval]] = []
-    active: set[Interval] = set()
-    found: list[frozenset[Interval]] = []
-    j = 0
-    for low, _ in atoms:
-        while j < len(ordered) and ordered[j][0] <= low:
-            active.add(ordered[j])
-            heapq.heappush(ending, (ordered[j][1], ordered[j]))
-            j += 1
-        while ending and ending[0][0] < low:
-            active.discard(heapq.heappop(ending)[1])
-        found.append(frozenset(active))
-    return found
-
-
-def judged_matches(ruleset: Ruleset, hook: str = "input") -> list[Match]:
-    """Every match of the rules ``judge`` can reach: those of the filter chains on ``hook``'s
-    path (either family) and of the chains they jump or go to. Rules elsewhere (nat, output,
-    unreachable chains) are never evaluated, so their port ranges need not cut the space: inside
-    an interval that no reachable rule cuts, every evaluated match answers the same."""
-    found: list[Match] = []
-    seen: set[tuple[int, str]] = set()
-    todo: list[tuple[Table, Chain]] = []
-
-    def visit(table: Table, chain: Chain) -> None:
-        key = (id(table), chain.name)
-        if key not in seen:
-            seen.add(key)
-            todo.append((table, chain))
-
-    for family in sorted(BOTH):
-        for table, chain in hook_chains(ruleset, family, hook):
-            visit(table, chain)
-    while todo:
-        table, chain = todo.pop()
-        for rule in chain.rules:
-            found.extend(_of_rule(rule))
-            for target in _targets(rule.verdict):
-                reached = table.chain(target)
-                if reached is not None:
-                    visit(table, reached)
-    return found
-
-
-def _targets(verdict: Verdict) -> Iterator[str]:
-    if verdict.kind in ("jump", "goto"):
-        yield verdict.target or ""
-    for _, inner in verdict.entries:
-        yield from _targets(inner)
-
-
-def _source_cuts(family: str, spans: list[Interval]) -> list[Interval]:
-    loopback = _names.address_range(_names.LOOPBACK[family], family)
-    assert loopback is not None
-    atoms = _atoms(iter([*spans, loopback]), 0, (1 << ADDRESS_BITS[family]) - 1)
-    return [a for a in atoms if not (loopback[0] <= a[0] and a[1] <= loopback[1])]
-
-
-def _saddr_spans(matches: Iterator[Match], family: str) -> list[Interval]:
-    return [
-        span
-        for m in matches
-        if isinstance(m, AddrMatch) and m.field == "saddr" and m.family == family
-        for span in m.ranges
-    ]
-
-
-def source_atoms(ruleset: Ruleset, family: str) -> list[Interval]:
-    """The network sources (loopback left out) cut wherever any rule's source range is."""
-    return _source_cuts(family, _saddr_spans(_matches(ruleset), family))
-
-
-def _prefixes(span: Interval, family: str) -> str:
-    make = ipaddress.IPv4Address if family == "ipv4" else ipaddress.IPv6Address
-    nets = list(ipaddress.summarize_address_range(make(span[0]), make(span[1])))
-    text = ", ".join(str(n) for n in nets[:2])
-    return text + (f" … ({len(nets)} prefixes)" if len(nets) > 2 else "")
 
 
 # --------------------------------------------------------------------------- questions
@@ -320,7 +143,7 @@ def _decide(
         )
 
     first = judge(ruleset, packets(saddr), index, seen)
-    atoms = _source_cuts(family, seen)
+    atoms = source_cuts(family, seen)
     if saddr is not None:
         atoms = [(max(a, saddr[0]), min(b, saddr[1])) for a, b in atoms]
         atoms = [(a, b) for a, b in atoms if a <= b]
@@ -341,7 +164,7 @@ def _decide(
             accepted[-1] = (accepted[-1][0], span[1])  # atoms only the ruleset told apart
         else:
             accepted.append(span)
-    shown = tuple(_prefixes(s, family) for s in accepted[:MAX_SOURCES_SHOWN])
+    shown = tuple(prefixes(s, family) for s in accepted[:MAX_SOURCES_SHOWN])
     if len(accepted) > MAX_SOURCES_SHOWN:
         shown += (f"… and {len(accepted) - MAX_SOURCES_SHOWN} more source ranges",)
     open_one = next(j for _, j in judged if j.verdict != "drop")
@@ -368,16 +191,6 @@ def _difference(
     return ParityDifference(proto, low, high, v4.verdict, v6.verdict, wider, why)
 
 
-def _other_protocols(named: set[int]) -> list[tuple[int, str]]:
-    """Protocols the ruleset names (beyond tcp/udp/icmp), and one standing for all the rest."""
-    found = [
-        (p, _names.PROTOCOL_NAMES.get(p, str(p)))
-        for p in sorted(named - {TCP, UDP, ICMP, ICMPV6} - PORT_PROTOCOLS)
-    ]
-    unnamed = next(p for p in range(253, 0, -1) if p not in named)
-    return [*found, (unnamed, "other")]
-
-
 def parity(ruleset: Ruleset) -> list[ParityDifference]:
     """Every protocol/port (and ICMP type) range where IPv4 and IPv6 verdicts differ."""
     with _names.no_gc():
@@ -386,16 +199,16 @@ def parity(ruleset: Ruleset) -> list[ParityDifference]:
 
 def _parity(ruleset: Ruleset) -> list[ParityDifference]:
     index = RuleIndex()
-    named = _named_protocols(ruleset)
+    named = named_protocols(ruleset)
     judged = judged_matches(ruleset)
     differences: list[ParityDifference] = []
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
         pending: Optional[tuple[Interval, Decision, Decision]] = None
-        spans = _port_spans(judged, protocol)
-        atoms = _atoms(iter(spans), 0, 65535)
+        spans = port_spans(judged, protocol)
+        atoms = cut(iter(spans), 0, 65535)
         alike: dict[frozenset[Interval], tuple[Decision, Decision]] = {}
-        for atom, signature in zip(atoms, _signatures(atoms, spans)):
+        for atom, signature in zip(atoms, signatures(atoms, spans)):
             known = alike.get(signature)
             if known is None:
                 known = alike[signature] = (
@@ -419,7 +232,7 @@ def _parity(ruleset: Ruleset) -> list[ParityDifference]:
         v6 = decide(ruleset, "ipv6", ICMPV6, icmp_type=(v6_type, v6_type), index=index)
         if v4.verdict != v6.verdict:
             differences.append(_difference("icmpv6", (v6_type, v6_type), v4, v6, icmp_type=v4_type))
-    for protocol, label in _other_protocols(named):
+    for protocol, label in other_protocols(named):
         v4 = decide(ruleset, "ipv4", protocol, index=index)
         v6 = decide(ruleset, "ipv6", protocol, index=index)
         if v4.verdict != v6.verdict:
