@@ -41,7 +41,6 @@ from typing import Literal, Optional, Sequence
 
 from v6gap.analysis.firewall_presence._graph import Chain, HookFacts, deny_reach, hook_facts
 from v6gap.analysis.firewall_presence._model import graph_chains, malformed
-from v6gap.analysis.firewall_presence._read import LEGACY_SUFFIX
 from v6gap.analysis.firewall_presence._read import Dumps as Dumps  # shared with the engine
 from v6gap.analysis.firewall_presence._read import read_dumps as read_dumps
 from v6gap.firewall._names import no_gc
@@ -183,12 +182,12 @@ def _gather_tables(dumps: Dumps, into: _Gathered) -> None:
     for table in dumps.ruleset.tables:
         backend = dumps.backends.get(table.source)
         # A table iptables-nft wrote lives in nftables: read from its save dump, still one table.
-        in_nft = table.source == NFT_SOURCE or (dumps.nft_read and backend != "legacy")
-        if table.source == NFT_SOURCE:
+        in_nft = table.source == dumps.nft_source or (dumps.nft_read and backend != "legacy")
+        if table.source == dumps.nft_source:
             authority = _nft_authority(table)
         else:
             authority = _AUTHORITIES.get(backend or "", "iptables")
-        source = NFT_SOURCE if in_nft else table.source.removesuffix(LEGACY_SUFFIX)
+        source = dumps.nft_source if in_nft else table.source
         into.chains.update(
             graph_chains(table, f"{table.source}/{table.family}/{table.name}", in_nft)
         )
@@ -207,16 +206,16 @@ def _gather_tables(dumps: Dumps, into: _Gathered) -> None:
 
 def _gather_nft(snapshot: Snapshot, dumps: Dumps, into: _Gathered) -> None:
     if dumps.nft_read:
-        bad = [t for t in dumps.ruleset.tables if t.source == NFT_SOURCE and malformed(t)]
+        bad = [t for t in dumps.ruleset.tables if t.source == dumps.nft_source and malformed(t)]
         if bad:
             why = (
-                f"{NFT_SOURCE} unreadable: a rule of table {bad[0].family} {bad[0].name} is "
+                f"{dumps.nft_source} unreadable: a rule of table {bad[0].family} {bad[0].name} is "
                 "too large or malformed (nested deeper than the reader's bound, or too many "
                 "statements): its verdict cannot be known"
             )
             into.coverage.append(Coverage("nftables", False, why))
         else:
-            into.coverage.append(Coverage("nftables", True, f"read from {NFT_SOURCE}"))
+            into.coverage.append(Coverage("nftables", True, f"read from {dumps.nft_source}"))
         return
     why = dumps.problems.get("nft") or f"{NFT_SOURCE} not read ({_reason(snapshot, 'nft')})"
     absent = _module_absent(snapshot, "nf_tables") if "nft" not in dumps.problems else None
@@ -228,8 +227,7 @@ def _gather_saves(snapshot: Snapshot, dumps: Dumps, into: _Gathered) -> None:
     legacy_seen: dict[str, str] = {}
     for command, backend in sorted(dumps.backends.items()):
         if backend == "legacy":
-            shown = command.removesuffix(LEGACY_SUFFIX)
-            legacy_seen.setdefault(save_family(shown), f"read from {shown}")
+            legacy_seen.setdefault(save_family(command), f"read from {command}")
     for family, command in LEGACY_SAVES.items():
         part = f"iptables-legacy {FAMILY_NAMES[family]}"
         if family in legacy_seen:

@@ -33,7 +33,6 @@ from v6gap.firewall.model import (
     Unknown,
     Verdict,
 )
-from v6gap.firewall.nft import SOURCE as NFT_SOURCE
 
 # The engine's reader keeps an unreadable rule as this one Unknown match (with no verdict).
 MALFORMED = "rule expression too large or malformed"
@@ -107,7 +106,7 @@ def _ref(rule: Rule, table: Table, chain: Chain, verdicts: tuple[GraphVerdict, .
     prefix = f"{table.family} {table.name} chain {chain.name} "
     if ref.startswith(prefix):  # nft: "handle 7"; the chain is named beside it
         ref = ref[len(prefix) :]
-    if rule.origin.source == NFT_SOURCE:  # a save line shows its comment already
+    if not rule.origin.source.endswith("save"):  # a save line shows its comment already
         if rule.comment:
             ref += f' comment "{rule.comment[:80]}"'
         ref += f" [{','.join(v.kind for v in verdicts) or 'no verdict'}]"

@@ -16,7 +16,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from v6gap.analysis.firewall_presence import NFT_SOURCE
 from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
 from v6gap.collect.files import UFW_CONF, UFW_DEFAULT, shell_assignments
@@ -104,7 +103,7 @@ def _ufw(ctx: Context) -> Part:
 def _firewalld(ctx: Context) -> Part:
     fw = ctx.firewall
     nft_seen = fw.seen("nftables")
-    own = [t for t in fw.tables if t.source == NFT_SOURCE and t.name == "firewalld"]
+    own = [t for t in fw.tables if t.authority == "nftables" and t.name == "firewalld"]
     running = "firewalld" in ctx.snapshot.processes
     if not running and not own:
         if ctx.snapshot.missing("processes") and not nft_seen:
