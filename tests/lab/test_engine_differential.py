@@ -432,6 +432,43 @@ NFT_CASES: dict[str, tuple[str, bool]] = {
 }}""",
         False,
     ),
+    # Packets to the host cross prerouting first: a drop there is final, an accept ends only
+    # the prerouting chain (input still decides).
+    "prerouting filter chain drops before input": (
+        """table inet pre {
+  chain raw { type filter hook prerouting priority -300; policy accept;
+    tcp dport 22 drop
+    iifname "eth1" udp dport 53 drop
+    ip6 daddr 2001:db8:2::2 tcp dport 8080 drop
+    ip saddr 192.0.2.64/26 tcp dport 443 drop
+    tcp dport 9000 accept
+  }
+}
+table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    ct state established,related accept
+    tcp dport { 22, 443, 8080 } accept
+    udp dport { 53, 5353 } accept
+  }
+}""",
+        False,
+    ),
+    "prerouting policy drop, no input chain": (
+        """table ip6 pre6 {
+  chain pre { type filter hook prerouting priority 0; policy drop;
+    ct state established,related accept
+    tcp dport { 22, 8080 } accept
+    iif "eth0" udp dport 53 accept
+  }
+}
+table ip pre4 {
+  chain pre { type filter hook prerouting priority -150; policy accept;
+    udp dport 5353 drop
+    ip daddr 192.0.2.66 tcp dport 443 drop
+  }
+}""",
+        False,
+    ),
     "ip and ip6 tables, two base chains by priority": (
         """table ip6 first {
   chain input { type filter hook input priority -10; policy accept;
@@ -506,6 +543,49 @@ def test_hand_written_iptables(bench: Bench, backend: Backend) -> None:
     bench.lab.load_iptables("server", IPTABLES, 4, backend)
     bench.lab.load_iptables("server", IP6TABLES, 6, backend)
     check(bench, f"iptables-{backend}", f"{IPTABLES}\n{IP6TABLES}")
+
+
+RAW_HEAD = "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+MANGLE_HEAD = "*mangle\n" + "".join(
+    f":{c} ACCEPT [0:0]\n" for c in ("PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING")
+)
+EMPTY_PREROUTING = f"{RAW_HEAD}COMMIT\n{MANGLE_HEAD}COMMIT\n"
+
+
+def _raw_prerouting(family: int) -> str:
+    """raw and mangle PREROUTING drops in front of an INPUT that accepts them."""
+    server2 = "192.0.2.66/32" if family == 4 else "2001:db8:2::2/128"
+    return f"""{RAW_HEAD}-A PREROUTING -p tcp -m tcp --dport 22 -j DROP
+-A PREROUTING -d {server2} -p udp -m udp --dport 53 -j DROP
+-A PREROUTING -i eth0 -p tcp -m tcp --dport 8080 -j DROP
+-A PREROUTING -p tcp -m tcp --dport 9000 -j ACCEPT
+COMMIT
+{MANGLE_HEAD}-A PREROUTING -p udp -m udp --dport 5353 -j DROP
+COMMIT
+*filter
+:INPUT DROP [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 22,443,8080 -j ACCEPT
+-A INPUT -p udp -m multiport --dports 53,5353 -j ACCEPT
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_iptables_raw_and_mangle_prerouting_on_the_input_path(
+    bench: Bench, backend: Backend
+) -> None:
+    bench.flush()
+    try:
+        for family in (4, 6):
+            bench.lab.load_iptables("server", _raw_prerouting(family), family, backend)
+        check(bench, f"raw/mangle PREROUTING iptables-{backend}", _raw_prerouting(6))
+    finally:
+        if backend == "legacy":  # flush() empties the legacy filter table only
+            for family in (4, 6):
+                bench.lab.load_iptables("server", EMPTY_PREROUTING, family, "legacy")
 
 
 # --------------------------------------------------------------------------- generated
@@ -618,7 +698,8 @@ def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named:
 
 @st.composite
 def rulesets(draw: Any) -> str:
-    """One or two tables, each with a base input chain and maybe a user chain and named sets."""
+    """One or two tables, each with a base input chain, maybe a prerouting chain before it, a
+    user chain and named sets."""
     out = []
     names = iter(["a", "b"])
     for _ in range(draw(st.integers(1, 2))):
@@ -650,6 +731,14 @@ def rulesets(draw: Any) -> str:
             lines.append("  chain user {")
             for _ in range(draw(st.integers(0, 4))):
                 lines.append("    " + draw(_rule(family, None, True, has_named)))
+            lines.append("  }")
+        if draw(st.integers(0, 2)) == 0:
+            # Packets to the host cross prerouting first (after conntrack: ct state is set).
+            pre = draw(st.sampled_from([-150, 0]))
+            lines.append(f"  chain pre {{ type filter hook prerouting priority {pre};")
+            lines.append("    policy accept;")
+            for _ in range(draw(st.integers(1, 4))):
+                lines.append("    " + draw(_rule(family, None, False, has_named)))
             lines.append("  }")
         policy = draw(st.sampled_from(["accept", "drop"]))
         priority = draw(st.sampled_from([-10, 0, 10]))

@@ -5,6 +5,7 @@ Derived views (boot sysctls, modprobe configuration, firewall presence) are comp
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
@@ -84,8 +85,6 @@ class Context:
 
     @cached_property
     def _ruleset(self) -> tuple[Optional[Ruleset], str]:
-        from v6gap.firewall.model import Ruleset
-
         if self.is_image and self.snapshot.firewall.boot is None:
             # An image's ruleset is judged only when its files decide it (collect.boot_firewall).
             return None, "image: the live ruleset exists only on a running system"
@@ -107,7 +106,7 @@ class Context:
         missing = [n for n in notes if "not installed" not in n]
         if missing:
             return None, "; ".join(missing)
-        return Ruleset(dumps.ruleset.tables, dumps.ruleset.notes + tuple(notes)), ""
+        return dataclasses.replace(dumps.ruleset, notes=dumps.ruleset.notes + tuple(notes)), ""
 
     @property
     def ruleset(self) -> Optional[Ruleset]:

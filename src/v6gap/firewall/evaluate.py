@@ -72,6 +72,8 @@ class PacketClass:
     oif: Optional[str] = None  # forward hook only; None: some interface, name not given
     # None: any destination (on the input hook one of the host's own addresses, not known here)
     daddr: Optional[Interval] = None
+    # Input path, daddr None: the destinations the host takes (Ruleset.local), when known.
+    local: Optional[tuple[Interval, ...]] = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,17 @@ def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
     return Tri.MAYBE
 
 
+def _local(local: tuple[Interval, ...], ranges: tuple[Interval, ...]) -> Tri:
+    """A destination match for a packet to the host: true if every destination the host takes
+    is inside, false if none is (Docker's drops of its containers' addresses), else maybe."""
+    each = {_within(span, ranges) for span in local}
+    if each == {Tri.TRUE}:
+        return Tri.TRUE
+    if each <= {Tri.FALSE}:
+        return Tri.FALSE
+    return Tri.MAYBE
+
+
 def match_class(match: Match, c: PacketClass) -> Tri:
     """How ``match`` judges every packet of ``c``."""
     if isinstance(match, FamilyMatch):
@@ -163,6 +176,8 @@ def match_class(match: Match, c: PacketClass) -> Tri:
     if isinstance(match, AddrMatch):
         if c.family != match.family:
             return Tri.FALSE
+        if match.field == "daddr" and c.daddr is None and c.local is not None:
+            return _negated(_local(c.local, match.ranges), match.negate)
         whole = (0, (1 << ADDRESS_BITS[c.family]) - 1)
         given = c.saddr if match.field == "saddr" else c.daddr
         found = _within(given if given is not None else whole, match.ranges)
@@ -260,7 +275,7 @@ class _Run:
             if found is Tri.TRUE and "next" not in sub.paths:
                 decided = True
                 break
-        label = str(chain.origin or f"{table.source}: {table.family} {table.name} {chain.name}")
+        label = _label(table, chain)
         if not decided:
             out.add("return", Path((f"{label}: end of chain",)))
         if chain.is_base and "return" in out.paths:
@@ -328,10 +343,14 @@ class _Run:
             out.add(name, path.after(arrow))
 
 
-# The hooks a packet passes, in order. Forwarded packets also meet prerouting filter chains
-# (iptables' raw and mangle PREROUTING, Docker's raw drops); the input path is judged on its own
-# hook only, as the differential lab test has proven it.
-HOOK_PATHS: dict[str, tuple[str, ...]] = {"input": ("input",), "forward": ("prerouting", "forward")}
+# The hooks a packet passes, in order: packets to the host and packets routed through it both
+# meet the prerouting filter chains first (nft prerouting filter chains, iptables' raw and
+# mangle PREROUTING, Docker's raw drops); a drop there is final. The differential lab test
+# proves both paths on the kernel.
+HOOK_PATHS: dict[str, tuple[str, ...]] = {
+    "input": ("prerouting", "input"),
+    "forward": ("prerouting", "forward"),
+}
 
 
 def hook_chains(ruleset: Ruleset, family: str, hook: str = "input") -> list[tuple[Table, Chain]]:
@@ -364,6 +383,8 @@ def judge(
     ``sources_seen``, the source ranges of every rule that could match are appended to it: a
     class is split by source only where those ranges cut it."""
     index = index or RuleIndex()
+    if c.hook == "input" and c.daddr is None and ruleset.local is not None:
+        c = dataclasses.replace(c, local=_local_of(ruleset.local, c.family))
     runs: dict[str, _Run] = {}  # per hook on the path: prerouting chains see no output interface
     total = _Outcomes()
     flowing: Optional[Path] = Path(())
@@ -385,12 +406,31 @@ def judge(
         if accepted is None:
             flowing = None
             break
+        if stage != c.hook and _passed(accepted, table, chain):
+            continue  # an earlier hook's chain that decided nothing: not part of the story
         flowing = Path(flowing.trace + accepted.trace, max(flowing.how, accepted.how))
     if flowing is not None:
         if not flowing.trace:
             flowing = Path((f"no {c.family} filter chain on the {c.hook} hook: accepted",))
         total.add("accept", flowing)
     return _conclude(total)
+
+
+def _local_of(local: frozenset[tuple[str, Interval]], family: str) -> tuple[Interval, ...]:
+    return tuple(sorted(span for f, span in local if f == family))
+
+
+def _passed(accepted: Path, table: Table, chain: Chain) -> bool:
+    """Whether a chain let every packet of the class through by its end and accept policy."""
+    label = _label(table, chain)
+    return accepted.how == _SURE and accepted.trace == (
+        f"{label}: end of chain",
+        f"{label}: policy accept",
+    )
+
+
+def _label(table: Table, chain: Chain) -> str:
+    return str(chain.origin or f"{table.source}: {table.family} {table.name} {chain.name}")
 
 
 def _conclude(total: _Outcomes) -> Judgement:

@@ -237,9 +237,13 @@ class Table:
 class Ruleset:
     tables: tuple[Table, ...] = ()
     notes: tuple[str, ...] = field(default=())  # what was seen but not judged, and why
+    # The destinations a packet delivered to this host can have, (family, interval): its own
+    # addresses, multicast and broadcast. None: not known (a ruleset file, an image). Prerouting
+    # rules keyed on other addresses (Docker's container drops) then do not apply to input.
+    local: Optional[frozenset[tuple[str, Interval]]] = None
 
     def merged(self, other: Ruleset) -> Ruleset:
-        return Ruleset(self.tables + other.tables, self.notes + other.notes)
+        return Ruleset(self.tables + other.tables, self.notes + other.notes, self.local)
 
     @property
     def rule_count(self) -> int:

@@ -13,9 +13,19 @@ import re
 from typing import Mapping, Optional, Union
 
 from v6gap.errors import RulesetError
+from v6gap.firewall._names import address_range
 from v6gap.firewall._nft_rules import CT_STATUS_DNAT
 from v6gap.firewall.iptables import read_save
-from v6gap.firewall.model import AnyOf, Chain, Rule, Ruleset, Table, Unknown, Verdict
+from v6gap.firewall.model import (
+    AnyOf,
+    Chain,
+    Interval,
+    Rule,
+    Ruleset,
+    Table,
+    Unknown,
+    Verdict,
+)
 from v6gap.firewall.nft import SOURCE, read_nft
 from v6gap.model import Firewall, Snapshot
 
@@ -163,6 +173,33 @@ def settle_dnat(ruleset: Ruleset) -> Ruleset:
     return Ruleset(tables, ruleset.notes)
 
 
+# Destinations the host takes besides its unicast addresses: every multicast group it may have
+# joined (neighbour discovery, MLD, mDNS) and the IPv4 limited broadcast.
+_ALWAYS_LOCAL = {"ipv4": ("224.0.0.0/4", "255.255.255.255"), "ipv6": ("ff00::/8",)}
+
+
+def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Interval]]]:
+    """Where packets delivered to this host are addressed (see ``Ruleset.local``); None when
+    its addresses are not known: an image (addresses come at boot) or interfaces not read."""
+    if snapshot.source == "root" or snapshot.missing("interfaces") or not snapshot.interfaces:
+        return None
+    found: set[tuple[str, Interval]] = set()
+    for family, prefixes in _ALWAYS_LOCAL.items():
+        found.update((family, span) for p in prefixes if (span := address_range(p, family)))
+    for interface in snapshot.interfaces:
+        for a in interface.addresses:
+            if a.scope == "host":  # loopback: never the destination of a packet from the network
+                continue
+            own = address_range(a.address, a.family)
+            subnet = address_range(f"{a.address}/{a.prefixlen}", a.family)
+            if own is None or subnet is None:
+                return None  # an address this reader cannot place: do not guess
+            found.add((a.family, own))
+            if a.family == "ipv4" and a.prefixlen < 31:  # the subnet's broadcast
+                found.add((a.family, (subnet[1], subnet[1])))
+    return frozenset(found)
+
+
 def read_snapshot(snapshot: Snapshot) -> Ruleset:
     """The ruleset of a snapshot; ``RulesetError`` when it holds no firewall dump at all."""
     firewall = snapshot.firewall
@@ -174,4 +211,4 @@ def read_snapshot(snapshot: Snapshot) -> Ruleset:
         for section in sorted(snapshot.unavailable)
         if section == "nft" or section.endswith("-save")
     )
-    return Ruleset(ruleset.tables, ruleset.notes + missing)
+    return Ruleset(ruleset.tables, ruleset.notes + missing, local_destinations(snapshot))

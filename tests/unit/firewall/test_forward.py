@@ -110,7 +110,8 @@ def test_docker_forward_chains_follow_the_forward_policy() -> None:
     assert any("*filter FORWARD: policy accept" in step for step in accepted.accepted[0].trace)
 
 
-def test_prerouting_drops_count_on_the_forward_path_only() -> None:
+def test_prerouting_drops_count_on_the_forward_and_the_input_path() -> None:
+    # Packets to the host cross prerouting before input (the differential lab test proves it).
     nft = (
         Nft()
         .table("inet", "t")
@@ -121,7 +122,9 @@ def test_prerouting_drops_count_on_the_forward_path_only() -> None:
     assert [r.describe() for r in forward_default(ruleset).rows if r.verdict == "drop"] == [
         "tcp 23"
     ]
-    assert judge(ruleset, PacketClass("ipv6", 6, (23, 23))).verdict == "accept"
+    found = judge(ruleset, PacketClass("ipv6", 6, (23, 23)))
+    assert found.verdict == "drop" and found.trace[-1].endswith("chain pre handle 1 → drop")
+    assert judge(ruleset, PacketClass("ipv6", 6, (22, 22))).verdict == "accept"
 
 
 def test_output_interface_matches_decide_on_the_forward_hook() -> None:

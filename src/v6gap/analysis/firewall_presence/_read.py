@@ -8,6 +8,7 @@ count positive evidence from the dumps that could be read (an iptables-save with
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -16,7 +17,12 @@ from v6gap.firewall.iptables import read_save
 from v6gap.firewall.model import Ruleset
 from v6gap.firewall.nft import SOURCE as NFT_SOURCE
 from v6gap.firewall.nft import read_nft
-from v6gap.firewall.sources import nft_source, read_firewall, save_backend
+from v6gap.firewall.sources import (
+    local_destinations,
+    nft_source,
+    read_firewall,
+    save_backend,
+)
 from v6gap.model import Snapshot
 
 
@@ -36,6 +42,11 @@ class Dumps:
         return self.nft_read or bool(self.backends) or bool(self.problems)
 
 
+def _located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
+    """The ruleset with the host's own destinations (input-path prerouting rules need them)."""
+    return dataclasses.replace(ruleset, local=local_destinations(snapshot))
+
+
 def read_dumps(snapshot: Snapshot) -> Dumps:
     """Every dump of the snapshot in one model (never raises on bad input)."""
     nft_json = snapshot.firewall.nft_json
@@ -47,7 +58,7 @@ def read_dumps(snapshot: Snapshot) -> Dumps:
     if nft_json is None and not saves:
         return Dumps(Ruleset(), False, nft_source=source)
     try:
-        ruleset = read_firewall(nft_json, saves, source)
+        ruleset = _located(read_firewall(nft_json, saves, source), snapshot)
         return Dumps(ruleset, nft_json is not None, {}, backends, source)
     except RulesetError:
         pass
@@ -65,7 +76,7 @@ def read_dumps(snapshot: Snapshot) -> Dumps:
             problems[command] = f"{command} unreadable: {exc}"
     readable = {c: t for c, t in saves.items() if c not in problems}
     try:
-        ruleset = read_firewall(nft_json, readable, source)
+        ruleset = _located(read_firewall(nft_json, readable, source), snapshot)
     except RulesetError as exc:  # each read alone; together they should not fail
         problems["merge"] = f"the dumps could not be read together: {exc}"
         ruleset = Ruleset()
