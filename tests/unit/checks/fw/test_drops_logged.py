@@ -36,3 +36,46 @@ def test_log_without_a_limit_fails() -> None:
 
 def test_nothing_dropped_by_default_passes() -> None:
     assert judge(CHECK, firewall=recorded_firewall("empty")).status is Status.PASS
+
+
+def test_real_ufw_logs_its_default_drops_in_a_jumped_chain() -> None:
+    # ufw's INPUT ends with unconditional jumps; ufw6-after-logging-input logs with a limit
+    # every packet that then falls to the policy drop.
+    result = judge(CHECK, firewall=recorded_firewall("real-tools/ufw-default"))
+    assert result.status is Status.PASS
+    assert any(
+        "chain INPUT: jump ufw6-after-logging-input: " in e and "[limit 3/min burst 10]" in e
+        for e in result.evidence
+    )
+
+
+def _jumped(log_chain: str) -> dict[str, object]:
+    save = (
+        "*filter\n:INPUT DROP [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        ":logdrop - [0:0]\n:inner - [0:0]\n"
+        "-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\n-A INPUT -j logdrop\n"
+        f"{log_chain}COMMIT\n"
+    )
+    return {"saves": {"ip6tables-save": save}}
+
+
+LOG = '-j LOG --log-prefix "drop: "'
+
+
+def test_jumped_log_chains_pass_or_fail_by_what_every_packet_meets() -> None:
+    limited = f"-A logdrop -m limit --limit 5/min {LOG}\n"
+    assert judge(CHECK, firewall=_jumped(limited)).status is Status.PASS
+    # One level deeper, after a targeted accept (it decides its own packets): still met.
+    deeper = (
+        f"-A logdrop -p udp -j ACCEPT\n-A logdrop -j inner\n-A inner -m limit --limit 5/min {LOG}\n"
+    )
+    assert judge(CHECK, firewall=_jumped(deeper)).status is Status.PASS
+    unlimited = judge(CHECK, firewall=_jumped(f"-A logdrop {LOG}\n"))
+    assert [s.value for s in unlimited.subjects] == ["log without rate limit"]
+    assert "jump logdrop: ip6tables-save: line " in unlimited.evidence[0]
+    # A return before the log lets tcp 23 leave unlogged; a conditional log logs only some.
+    skipped = f"-A logdrop -p tcp --dport 23 -j RETURN\n-A logdrop -m limit --limit 5/min {LOG}\n"
+    conditional = f"-A logdrop -p tcp -m limit --limit 5/min {LOG}\n"
+    for chain in (skipped, conditional):
+        result = judge(CHECK, firewall=_jumped(chain))
+        assert [s.value for s in result.subjects] == ["drops not logged"]
