@@ -12,8 +12,11 @@ blanket rule (``accept``, ``ct state new accept``) lets through is the default i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
+from v6gap.firewall._sweep import ClassRow
 from v6gap.model import Severity, Subject
 
 FORWARDING = "net.ipv6.conf.all.forwarding"
@@ -41,6 +44,44 @@ META = CheckMeta(
 )
 
 
+# RFC 4890 section 4.3.1 (transit traffic that must not be dropped): the errors that keep
+# connections working, and echo for connectivity checks (it weighs scanning as impractical in
+# IPv6's address space, while its own example script lets echo in only to chosen hosts).
+_TRANSIT_ERRORS = frozenset({1, 2, 3, 4})
+_ECHO = frozenset({128, 129})
+
+
+def _icmpv6_note(rows: Sequence[ClassRow]) -> list[str]:
+    """What the ICMPv6 the forward path allows by name means: an allow-list RFC 4890 asks for
+    (ufw's before6.rules forward errors and echo on any interface), not a default accept."""
+    types = sorted(
+        {t for r in rows if r.proto == "icmpv6" and r.span for t in range(r.span[0], r.span[1] + 1)}
+    )
+    if not types:
+        return []
+    errors = [t for t in types if t in _TRANSIT_ERRORS]
+    echo = [t for t in types if t in _ECHO]
+    other = [t for t in types if t not in _TRANSIT_ERRORS | _ECHO]
+    parts = []
+    if errors:
+        parts.append(
+            f"errors {', '.join(map(str, errors))} (RFC 4890 4.3.1: transit errors must not be "
+            "dropped)"
+        )
+    if echo:
+        parts.append(
+            f"echo {', '.join(map(str, echo))} (RFC 4890 4.3.1 lists it too, for connectivity "
+            "checks; letting it reach only chosen hosts is a policy choice)"
+        )
+    if other:
+        parts.append(f"other types {', '.join(map(str, other))}")
+    return [
+        "ICMPv6 forwarded by rules that name it: "
+        + "; ".join(parts)
+        + ". An allow-list of message types: no port or service is forwarded by it"
+    ]
+
+
 def _named(rows: list[str]) -> str:
     more = f" and {len(rows) - MAX_NAMED} more" if len(rows) > MAX_NAMED else ""
     return ", ".join(rows[:MAX_NAMED]) + more
@@ -65,7 +106,7 @@ def evaluate(ctx: Context) -> Result:
     from v6gap.firewall.forward import forward_default
 
     path = forward_default(ruleset, "ipv6")
-    evidence = [forwarding, *path.evidence()]
+    evidence = [forwarding, *_icmpv6_note(path.allowed), *path.evidence()]
     if path.verdict == "deny":
         return passed("IPv6 forwarding is on and the forward path defaults to deny", evidence)
     if path.verdict == "accept":
