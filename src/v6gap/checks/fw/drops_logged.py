@@ -1,12 +1,13 @@
 """V6G-FW-11: IPv6 packets the input path drops by default are logged, with a rate limit.
 
-Read from the structure of each base chain on the input hook that covers IPv6 and defaults to
-deny (policy drop, or a final unconditional drop/reject): the packets that reach its end are the
-ones dropped by default, and a log rule without conditions just before the end is what records
-them. That rule may sit in a chain the tail jumps to: ufw's INPUT ends with unconditional jumps,
-one of them to ``ufw6-after-logging-input`` whose only rule logs with a limit, and every packet
-INPUT then drops by policy has passed it. A log rule without a rate limit lets a flood fill the
-disk, so it fails too. Drops made by earlier, targeted rules are not judged here.
+Read from the structure of each base chain on the input path (prerouting and input hooks) that
+covers IPv6 and defaults to deny (policy drop, or a final unconditional drop/reject): the packets
+that reach its end are the ones dropped by default, and a log rule without conditions just
+before the end is what records them. That rule may sit in a chain the tail jumps to: ufw's
+INPUT ends with unconditional jumps, one of them to ``ufw6-after-logging-input`` whose only rule
+logs with a limit, and every packet INPUT then drops by policy has passed it. A log rule without
+a rate limit lets a flood fill the disk, so it fails too. Drops made by earlier, targeted rules
+are not judged here.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ def _deny_chains(table: Table) -> list[Chain]:
     return [
         c
         for c in table.chains
-        if c.hook == "input"
+        # Packets to the host cross prerouting first: a default drop there is one of input's.
+        if c.hook in ("prerouting", "input")
         and (
             c.policy == "drop"
             or (

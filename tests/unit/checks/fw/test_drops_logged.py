@@ -79,3 +79,13 @@ def test_jumped_log_chains_pass_or_fail_by_what_every_packet_meets() -> None:
     for chain in (skipped, conditional):
         result = judge(CHECK, firewall=_jumped(chain))
         assert [s.value for s in result.subjects] == ["drops not logged"]
+
+
+def test_a_prerouting_default_drop_is_judged_too() -> None:
+    # Packets to the host cross prerouting first: its policy drop drops input packets too.
+    pre = "*raw\n:PREROUTING DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -p tcp -j ACCEPT\n"
+    silent = judge(CHECK, firewall={"saves": {"ip6tables-save": pre + "COMMIT\n"}})
+    assert silent.status is Status.FAIL
+    assert silent.subjects[0].name == "ip6tables-save: ip6 raw chain PREROUTING"
+    logged = pre + f"-A PREROUTING -m limit --limit 5/min {LOG}\nCOMMIT\n"
+    assert judge(CHECK, firewall={"saves": {"ip6tables-save": logged}}).status is Status.PASS
