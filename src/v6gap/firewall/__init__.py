@@ -3,7 +3,8 @@
 * ``model``: the frozen ruleset model (tables, chains, rules as matches plus a verdict).
 * ``nft.read_nft`` / ``iptables.read_save`` / ``sources.read_firewall`` and ``read_snapshot``:
   readers (nft JSON; iptables-save text; both combined as a host shows them).
-* ``evaluate.judge``: the input-hook verdict for a ``PacketClass`` with its rule trace.
+* ``evaluate.judge``: the verdict for a ``PacketClass`` on the input path (prerouting, then
+  input) or the forward path, with its rule trace; ``_match_class`` judges single matches.
 * ``parity.parity`` / ``parity.explain``: whole-space differences between IPv4 and IPv6, and the
   verdict for one description of a new connection.
 

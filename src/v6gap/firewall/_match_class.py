@@ -1,0 +1,175 @@
+"""One match judged for a whole class of packets: true, false, maybe or unknown.
+
+A ``PacketClass`` is every new connection (conntrack state ``new``) arriving from the network
+(not on ``lo``) for one family and layer-4 protocol, a destination-port or ICMP-type interval
+and a source-address interval; on the forward hook also a destination-address interval and an
+output interface. ``maybe`` means true for some packets of the class (an interface name, a
+destination address, a rate limit); ``unknown`` a match this engine does not understand.
+``v6gap.firewall.evaluate`` walks chains with these answers.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Optional
+
+from v6gap.firewall.model import (
+    ADDRESS_BITS,
+    AddrMatch,
+    AnyOf,
+    CtStateMatch,
+    FamilyMatch,
+    HopLimitMatch,
+    IcmpTypeMatch,
+    IfaceMatch,
+    Interval,
+    Match,
+    PortMatch,
+    ProtoMatch,
+    Rule,
+    Unknown,
+)
+
+
+class Tri(enum.Enum):
+    TRUE = "true"
+    FALSE = "false"
+    MAYBE = "maybe"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class PacketClass:
+    family: str
+    protocol: int
+    dport: Interval = (0, 65535)
+    icmp_type: Interval = (0, 255)
+    saddr: Optional[Interval] = None  # None: any source (then source matches are ``maybe``)
+    iif: Optional[str] = None  # None: some interface other than lo, name not given
+    # Conntrack's view: "new" for connections; "related" for ICMP errors about the host's own
+    # flows; "untracked" for neighbour discovery and MLD, which conntrack never tracks.
+    ct_state: str = "new"
+    # The hop limit (TTL) packets arrive with; None: any. Neighbour discovery is sent with 255.
+    hop_limit: Optional[int] = None
+    hook: str = "input"  # or "forward": packets routed through the host
+    oif: Optional[str] = None  # forward hook only; None: some interface, name not given
+    # None: any destination (on the input hook one of the host's own addresses, not known here)
+    daddr: Optional[Interval] = None
+    # Input path, daddr None: the destinations the host takes (Ruleset.local), when known.
+    local: Optional[tuple[Interval, ...]] = None
+
+
+def _within(span: Interval, ranges: tuple[Interval, ...]) -> Tri:
+    low, high = span
+    for a, b in ranges:
+        if a <= low and high <= b:
+            return Tri.TRUE
+    if all(b < low or a > high for a, b in ranges):
+        return Tri.FALSE
+    return Tri.MAYBE
+
+
+def _negated(value: Tri, negate: bool) -> Tri:
+    if not negate:
+        return value
+    return {Tri.TRUE: Tri.FALSE, Tri.FALSE: Tri.TRUE}.get(value, value)
+
+
+def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
+    def hit(name: str, pattern: str) -> bool:
+        return name.startswith(pattern[:-1]) if pattern.endswith("*") else name == pattern
+
+    if match.field == "oif" and c.hook != "forward":
+        # No output interface before the routing decision (prerouting) or for local delivery
+        # (input): the kernel compares index 0 / an empty name, so ``oif eth1`` never matches
+        # and ``oif != eth1`` always does (seen on 6.18 in a lab namespace; iptables refuses
+        # -o there). The forward differential lab test found the prerouting case.
+        return _negated(Tri.FALSE, match.negate)
+    iif = c.oif if match.field == "oif" else c.iif
+    if iif is not None:
+        return _negated(
+            Tri.TRUE if any(hit(iif, p) for p in match.names) else Tri.FALSE, match.negate
+        )
+    if all(p == "lo" for p in match.names):
+        return _negated(Tri.FALSE, match.negate)
+    if "*" in match.names:
+        return _negated(Tri.TRUE, match.negate)
+    return Tri.MAYBE
+
+
+def _local(local: tuple[Interval, ...], ranges: tuple[Interval, ...]) -> Tri:
+    """A destination match for a packet to the host: true if every destination the host takes
+    is inside, false if none is (Docker's drops of its containers' addresses), else maybe."""
+    each = {_within(span, ranges) for span in local}
+    if each == {Tri.TRUE}:
+        return Tri.TRUE
+    if each <= {Tri.FALSE}:
+        return Tri.FALSE
+    return Tri.MAYBE
+
+
+def match_class(match: Match, c: PacketClass) -> Tri:
+    """How ``match`` judges every packet of ``c``."""
+    if isinstance(match, FamilyMatch):
+        return Tri.TRUE if c.family in match.families else Tri.FALSE
+    if isinstance(match, ProtoMatch):
+        return _negated(Tri.TRUE if c.protocol in match.protocols else Tri.FALSE, match.negate)
+    if isinstance(match, PortMatch):
+        if c.protocol not in match.protocols:
+            return Tri.FALSE  # the header is not there: even a negated port match fails
+        span = c.dport if match.field == "dport" else (0, 65535)
+        return _negated(_within(span, match.ranges), match.negate)
+    if isinstance(match, IcmpTypeMatch):
+        if c.family != match.family or c.protocol != (1 if match.family == "ipv4" else 58):
+            return Tri.FALSE
+        return _negated(_within(c.icmp_type, match.ranges), match.negate)
+    if isinstance(match, AddrMatch):
+        if c.family != match.family:
+            return Tri.FALSE
+        if match.field == "daddr" and c.daddr is None and c.local is not None:
+            return _negated(_local(c.local, match.ranges), match.negate)
+        whole = (0, (1 << ADDRESS_BITS[c.family]) - 1)
+        given = c.saddr if match.field == "saddr" else c.daddr
+        found = _within(given if given is not None else whole, match.ranges)
+        if match.field == "daddr" and given is None and found is Tri.FALSE:
+            found = Tri.MAYBE  # the host's own addresses are not known here
+        return _negated(found, match.negate)
+    if isinstance(match, IfaceMatch):
+        return _iface(match, c)
+    if isinstance(match, CtStateMatch):
+        return _negated(Tri.TRUE if c.ct_state in match.states else Tri.FALSE, match.negate)
+    if isinstance(match, HopLimitMatch):
+        if c.family != match.family:
+            return Tri.FALSE
+        if c.hop_limit is None:
+            return Tri.MAYBE
+        return _negated(_within((c.hop_limit, c.hop_limit), match.ranges), match.negate)
+    if isinstance(match, AnyOf):
+        each = [all_of(alt, c) for alt in match.alternatives]
+        if Tri.TRUE in each:
+            return Tri.TRUE
+        if all(f is Tri.FALSE for f in each):
+            return Tri.FALSE
+        return Tri.UNKNOWN if Tri.UNKNOWN in each else Tri.MAYBE
+    assert isinstance(match, Unknown)
+    return Tri.UNKNOWN
+
+
+def all_of(matches: tuple[Match, ...], c: PacketClass) -> Tri:
+    """A conjunction: false wins, then unknown, then maybe."""
+    result = Tri.TRUE
+    for match in matches:
+        found = match_class(match, c)
+        if found is Tri.FALSE:
+            return Tri.FALSE
+        if found is Tri.UNKNOWN or (found is Tri.MAYBE and result is Tri.TRUE):
+            result = found
+    return result
+
+
+def rule_matches(rule: Rule, c: PacketClass) -> Tri:
+    found = all_of(rule.matches, c)
+    if found is Tri.TRUE and rule.limit is not None:
+        return Tri.MAYBE  # only the packets under the rate
+    return found
