@@ -69,9 +69,13 @@ EMPTY_FILTER = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACC
 
 # Runs in the client under `python3 -I -S -c`: one JSON request per line
 # ({"timeout": s, "probes": [[proto, addr, port], ...]}), one JSON list of outcomes back.
+# UDP probes take source ports in turn from a block of 20,000 (not the kernel's random pick):
+# a reused port could meet a conntrack entry an earlier ruleset's probe left established, and
+# an `established accept` would let it through whatever the new ruleset says.
 PROBER = r"""
-import errno, json, socket, sys, threading
+import errno, itertools, json, random, socket, sys, threading
 REJECTED = (errno.EHOSTUNREACH, errno.EACCES, errno.ENETUNREACH, errno.EPERM)
+PORTS = itertools.count(random.randrange(20000))
 def attempt(s, proto, addr, port):
     try:
         s.connect((addr, port))
@@ -97,6 +101,11 @@ def probe(proto, addr, port, timeout):
     fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM)
     s.settimeout(timeout)
+    if proto == "udp":
+        try:
+            s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", 40000 + next(PORTS) % 20000))
+        except OSError:
+            pass  # taken: the kernel picks one
     try:
         return attempt(s, proto, addr, port)
     finally:
