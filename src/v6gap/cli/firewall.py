@@ -258,6 +258,10 @@ def _explanation(decision: Decision) -> dict[str, Any]:
 @click.option("--icmp-type", help="ICMP or ICMPv6 type, number or name.")
 @click.option("--saddr", help="Source address or prefix (default: every network source).")
 @click.option("--iif", help="Input interface (default: any but lo).")
+@click.option(
+    "--daddr",
+    help="Destination address (default: one of the host's own, known only from a snapshot).",
+)
 def explain(
     output: Optional[str],
     fmt: str,
@@ -267,6 +271,7 @@ def explain(
     icmp_type: Optional[str],
     saddr: Optional[str],
     iif: Optional[str],
+    daddr: Optional[str],
     **sources: Any,
 ) -> int:
     """The verdict for a new incoming connection, with the rules that decided it."""
@@ -280,7 +285,7 @@ def explain(
         if type_number is None:
             raise click.BadParameter(f"{icmp_type!r}: not an ICMP type", param_hint="--icmp-type")
     ruleset = _load(_given(**sources))
-    decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif)
+    decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif, daddr=daddr)
     data = _explanation(decision)
     if fmt == "json":
         write_output(json.dumps(data, indent=2) + "\n", output)

@@ -285,3 +285,29 @@ def test_include_dir_lets_an_nft_text_read_another_directory(
         "verdict: accept",
         f"  {shared / 'ssh.nft'}: line 1: inet f chain input handle 2 → accept",
     ]
+
+
+def test_explain_daddr_decides_dockers_prerouting_drop(capsys: pytest.CaptureFixture[str]) -> None:
+    """Docker drops packets for its container's address arriving from elsewhere in raw
+    PREROUTING: from files alone the host's addresses are unknown, so the answer depends on it."""
+    docker = FIXTURES / "docker-published-port-iptables"
+    files = ["--iptables", str(docker / "iptables-save.txt")]
+    files += ["--ip6tables", str(docker / "ip6tables-save.txt")]
+    ask = [
+        "explain",
+        *files,
+        "--family",
+        "6",
+        "--proto",
+        "tcp",
+        "--dport",
+        "22",
+        "--format",
+        "json",
+    ]
+    assert json.loads(run(capsys, *ask))["verdict"] == "conditional"
+    host = json.loads(run(capsys, *ask, "--daddr", "2001:db8::10"))
+    assert host["verdict"] == "accept"
+    container = json.loads(run(capsys, *ask, "--daddr", "fd49:efd7:54aa::1", "--iif", "eth0"))
+    assert container["verdict"] == "drop"
+    assert "-A PREROUTING -d fd49:efd7:54aa::1/128 ! -i br-dummy -j DROP" in str(container["trace"])
