@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import time
@@ -90,39 +89,25 @@ def collect_netns(name: str, version: str) -> Dict[str, Any]:
     Host-wide facts that a namespace cannot show (the neighbour table limits) are read here first.
     """
     from v6gap.collect.kernel import read_neigh_defaults
+    from v6gap.collect.netns import ChildError, netns_exists, netns_path, run_in_netns
 
-    path = f"/run/netns/{name}"
-    if "/" in name or not os.path.exists(path):
-        raise CollectFailed(f"--netns {name}: no such network namespace ({path})")
+    if not netns_exists(name):
+        raise CollectFailed(f"--netns {name}: no such network namespace ({netns_path(name)})")
     neigh = read_neigh_defaults(Host())
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_fd)
-        code = 0
-        try:
-            from v6gap.collect.netns import enter
 
-            enter(name)
-            etc = f"/etc/netns/{name}"
-            snap = _header("netns", name, version)
-            snap["netns"] = name
-            snap.update(_gather(Host(etc_overlay=etc if os.path.isdir(etc) else None)))
-            payload = json.dumps({"ok": snap}).encode()
-        except BaseException as exc:  # report anything to the parent, never unwind into it
-            payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
-            code = 1
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(code)
-    os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as inp:
-        data = inp.read(MAX_CHILD_OUTPUT)
-    os.waitpid(pid, 0)
-    result = json.loads(data or b'{"error": "collector exited without output"}')
-    if "error" in result:
-        raise CollectFailed(f"--netns {name}: {result['error']}")
-    snap = result["ok"]
+    def gather() -> Dict[str, Any]:
+        etc = f"/etc/netns/{name}"
+        snap = _header("netns", name, version)
+        snap["netns"] = name
+        snap.update(_gather(Host(etc_overlay=etc if os.path.isdir(etc) else None)))
+        return snap
+
+    try:
+        snap = run_in_netns(
+            name, gather, MAX_CHILD_OUTPUT, silence="collector exited without output"
+        )
+    except ChildError as exc:
+        raise CollectFailed(f"--netns {name}: {exc}") from None
     _merge_neigh(snap, neigh)
     return dict(snap)
 

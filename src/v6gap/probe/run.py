@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import time
 from dataclasses import replace
 from typing import Dict, List, Mapping, Optional, Sequence
@@ -112,9 +110,10 @@ def _solicit(addresses: Sequence[str]) -> Dict[str, IcmpTest]:
 
 def check_netns(name: str, option: str = "--from-netns") -> None:
     """``CollectError`` unless ``name`` is an existing named network namespace."""
-    path = f"/run/netns/{name}"
-    if not name or "/" in name or not os.path.exists(path):
-        raise CollectError(f"{option} {name}: no such network namespace ({path})")
+    from v6gap.collect.netns import netns_exists, netns_path
+
+    if not netns_exists(name):
+        raise CollectError(f"{option} {name}: no such network namespace ({netns_path(name)})")
 
 
 def probe_from_netns(
@@ -130,36 +129,19 @@ def probe_from_netns(
 
     This process never leaves its own namespace, so nothing is sent from it.
     """
-    check_netns(name)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never returns into the parent's code
-        os.close(read_fd)
-        code = 0
-        try:
-            from v6gap.collect.netns import enter
+    from v6gap.collect.netns import ChildError, run_in_netns
 
-            enter(name)
-            run = probe(targets, tcp_ports, udp_ports, options, icmp, progress)
-            payload = json.dumps({"ok": run.to_data()}).encode()
-        except InputError as exc:  # the user's input, as the parent would have said it
-            payload = json.dumps({"error": str(exc), "input": True}).encode()
-            code = 1
-        except BaseException as exc:  # report anything to the parent, never unwind into it
-            payload = json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode()
-            code = 1
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(payload)
-        os._exit(code)
-    os.close(write_fd)
+    check_netns(name)
+
+    def work() -> object:
+        return probe(targets, tcp_ports, udp_ports, options, icmp, progress).to_data()
+
     try:
-        with os.fdopen(read_fd, "rb") as inp:
-            data = inp.read(MAX_CHILD_OUTPUT)
-    finally:
-        os.waitpid(pid, 0)
-    result = json.loads(data or b'{"error": "probe child exited without output"}')
-    if "error" in result and result.get("input"):
-        raise InputError(f"{result['error']} (in namespace {name})")
-    if "error" in result:
-        raise CollectError(f"--from-netns {name}: {result['error']}")
-    return ProbeRun.from_data(result["ok"])
+        result = run_in_netns(
+            name, work, MAX_CHILD_OUTPUT, (InputError,), "probe child exited without output"
+        )
+    except ChildError as exc:
+        if exc.expected:  # the user's input, as this process would have said it
+            raise InputError(f"{exc} (in namespace {name})") from None
+        raise CollectError(f"--from-netns {name}: {exc}") from None
+    return ProbeRun.from_data(result)
