@@ -17,11 +17,12 @@ comes from ``v6gap.firewall`` (imported here, lazily).
 
 from __future__ import annotations
 
-import re
 import shlex
 from typing import Dict, List, Optional, Set, Tuple
 
 from v6gap.collect import Partial
+from v6gap.collect.files import UFW_CONF, shell_assignments
+from v6gap.collect.firewall import SAVE_COMMANDS
 from v6gap.collect.host import Host
 
 SYSTEMD_ETC = "/etc/systemd/system"
@@ -29,8 +30,6 @@ UNIT_DIRS = (SYSTEMD_ETC, "/usr/lib/systemd/system", "/lib/systemd/system")
 NFT_DEFAULT = "/etc/nftables.conf"
 NFT_UNIT = "nftables.service"
 EMPTY_NFT = '{"nftables": [{"metainfo": {"json_schema_version": 1}}]}'
-SAVES = ("iptables-save", "ip6tables-save", "iptables-legacy-save", "ip6tables-legacy-save")
-_ENABLED_YES = re.compile(r"^\s*ENABLED\s*=\s*[\"']?yes[\"']?\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 def parse_wants(dropin_text: str) -> List[str]:
@@ -107,7 +106,9 @@ def _owners(host: Host, units: Set[str]) -> List[str]:
     owners = []
     # ufw's unit is enabled when the package is installed; ENABLED= in ufw.conf decides.
     try:
-        if _ENABLED_YES.search(host.read_text("/etc/ufw/ufw.conf")):
+        assignments = shell_assignments(host.read_text(UFW_CONF), {})
+        # ufw-init's own test: ENABLED is "yes" or "YES"
+        if any(name == "ENABLED" and value in ("yes", "YES") for name, value, _ in assignments):
             owners.append("ufw (ENABLED=yes)")
     except FileNotFoundError:
         pass
@@ -135,11 +136,15 @@ def _nft_json(host: Host, loaders: List[Tuple[str, str]]) -> Tuple[Optional[str]
         return None, f"image: loading {what}: {exc.strerror or exc}"
 
 
+def _unknown(reason: str) -> Partial:
+    return {}, dict.fromkeys(("nft", *SAVE_COMMANDS), reason)
+
+
 def collect_boot_firewall(host: Host) -> Partial:
     """``firewall`` as the image boots it, with ``boot`` naming what loads it."""
     if not host.is_dir(SYSTEMD_ETC):
         reason = f"image: no {SYSTEMD_ETC}, so which services load a ruleset at boot is unknown"
-        return {}, {name: reason for name in ("nft", *SAVES)}
+        return _unknown(reason)
     units = enabled_units(host)
     owners = _owners(host, units)
     if owners:
@@ -147,10 +152,10 @@ def collect_boot_firewall(host: Host) -> Partial:
             f"image: {' and '.join(owners)} builds the boot ruleset with its own program, "
             "which v6gap does not run from an image"
         )
-        return {}, {name: reason for name in ("nft", *SAVES)}
+        return _unknown(reason)
     missing: Dict[str, str] = {}
     # Nothing else restores rules at boot (netfilter-persistent is an owner above): empty dumps.
-    firewall: Dict[str, object] = {"saves": dict.fromkeys(SAVES, "")}
+    firewall: Dict[str, object] = {"saves": dict.fromkeys(SAVE_COMMANDS, "")}
     loaders = nft_loaders(host, units)
     if loaders:
         nft_json, problem = _nft_json(host, loaders)

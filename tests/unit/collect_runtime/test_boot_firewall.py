@@ -19,10 +19,10 @@ from v6gap import __version__
 from v6gap.checks.run import run_checks
 from v6gap.collect.boot_firewall import (
     EMPTY_NFT,
-    SAVES,
     collect_boot_firewall,
     parse_exec_start,
 )
+from v6gap.collect.firewall import SAVE_COMMANDS
 from v6gap.collect.host import Host
 from v6gap.collect.snapshot import collect_root
 from v6gap.model import Profile, Report, Status
@@ -104,7 +104,7 @@ def test_no_firewall_service_means_no_ruleset_at_boot(image: Path) -> None:
     fields, missing = collect_boot_firewall(Host(root=str(image)))
     assert missing == {}
     assert fields["firewall"] == {
-        "saves": dict.fromkeys(SAVES, ""),
+        "saves": dict.fromkeys(SAVE_COMMANDS, ""),
         "nft_json": EMPTY_NFT,
         "boot": "no firewall service is enabled in the image",
     }
