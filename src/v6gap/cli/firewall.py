@@ -14,7 +14,6 @@ from v6gap.model import Profile, Severity, Source
 
 if TYPE_CHECKING:
     from v6gap.firewall.model import Ruleset
-    from v6gap.firewall.parity import Decision
     from v6gap.model import Snapshot
 
 FORMATS = ["text", "json"]
@@ -240,15 +239,6 @@ def _protocol(word: str) -> int:
     return found
 
 
-def _explanation(decision: Decision) -> dict[str, Any]:
-    data: dict[str, Any] = {"verdict": decision.verdict, "trace": list(decision.trace)}
-    if decision.verdict in ("conditional", "unknown"):
-        data["other_trace"] = list(decision.other_trace)
-    if decision.sources:
-        data["accepted_sources"] = list(decision.sources)
-    return data
-
-
 @firewall.command()
 @_ruleset_options
 @_format_option(FORMATS)
@@ -286,7 +276,7 @@ def explain(
             raise click.BadParameter(f"{icmp_type!r}: not an ICMP type", param_hint="--icmp-type")
     ruleset = _load(_given(**sources))
     decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif, daddr=daddr)
-    data = _explanation(decision)
+    data = decision.to_data()
     if fmt == "json":
         write_output(json.dumps(data, indent=2) + "\n", output)
         return 0

@@ -49,6 +49,15 @@ class Decision:
     other_trace: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
 
+    def to_data(self) -> dict[str, Any]:
+        """The JSON shape of ``explain`` and of each side of a parity difference's ``why``."""
+        data: dict[str, Any] = {"verdict": self.verdict, "trace": list(self.trace)}
+        if self.verdict in ("conditional", "unknown"):
+            data["other_trace"] = list(self.other_trace)
+        if self.sources:
+            data["accepted_sources"] = list(self.sources)
+        return data
+
 
 @dataclass(frozen=True)
 class Route:
@@ -173,20 +182,11 @@ def _decide(
     return Decision(verdict, open_one.trace, shut.trace, shown)
 
 
-def _why(decision: Decision) -> dict[str, Any]:
-    found: dict[str, Any] = {"verdict": decision.verdict, "trace": list(decision.trace)}
-    if decision.verdict in ("conditional", "unknown"):
-        found["other_trace"] = list(decision.other_trace)
-    if decision.sources:
-        found["accepted_sources"] = list(decision.sources)
-    return found
-
-
 def _difference(
     proto: str, span: Optional[Interval], v4: Decision, v6: Decision, **extra: Any
 ) -> ParityDifference:
     wider = "ipv6" if _RANK[v6.verdict] > _RANK[v4.verdict] else "ipv4"
-    why = {"ipv4": _why(v4), "ipv6": _why(v6), **extra}
+    why = {"ipv4": v4.to_data(), "ipv6": v6.to_data(), **extra}
     low, high = span if span is not None else (None, None)
     return ParityDifference(proto, low, high, v4.verdict, v6.verdict, wider, why)
 
