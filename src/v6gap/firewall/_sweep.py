@@ -103,7 +103,7 @@ def _merged(judged: Iterable[tuple[str, Optional[Interval], Answer]]) -> list[Cl
 def sweep(ruleset: Ruleset, family: str, matches: list[Match], ask: Ask) -> list[ClassRow]:
     """Every class ``matches`` (the rules reachable on the path) tell apart, asked once each."""
     judged: list[tuple[str, Optional[Interval], Answer]] = []
-    named = named_protocols(ruleset)
+    named = named_protocols(matches)
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))
         spans = port_spans(matches, protocol)

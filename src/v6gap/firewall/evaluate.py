@@ -20,7 +20,17 @@ from typing import Literal, Optional
 from v6gap.firewall._index import RuleIndex
 from v6gap.firewall._match_class import PacketClass as PacketClass  # the engine's public name
 from v6gap.firewall._match_class import Tri, all_of, rule_matches
-from v6gap.firewall.model import AddrMatch, AnyOf, Chain, Interval, Match, Ruleset, Table, Verdict
+from v6gap.firewall.model import (
+    AddrMatch,
+    AnyOf,
+    Chain,
+    Interval,
+    Match,
+    Rules,
+    Ruleset,
+    Table,
+    Verdict,
+)
 
 MAX_JUMP_DEPTH = 64
 ClassVerdict = Literal["accept", "drop", "conditional", "unknown"]
@@ -93,7 +103,7 @@ class _Run:
             return self.memo[key]
         out = _Outcomes()
         decided = False
-        rules = chain.rules
+        rules = chain.rules.built() if isinstance(chain.rules, Rules) else chain.rules
         for i in self._pick(chain, lambda: [r.matches for r in rules]):
             rule = rules[i]
             found = rule_matches(rule, self.c)

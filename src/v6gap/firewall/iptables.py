@@ -23,6 +23,7 @@ from v6gap.firewall.model import (
     Origin,
     ProtoMatch,
     Rule,
+    Rules,
     Ruleset,
     Table,
     Unknown,
@@ -266,6 +267,48 @@ def read_save(text: str, command: str = "iptables-save") -> Ruleset:
         return _read_save(text, command)
 
 
+# Options whose value _rule takes: one of them (or a "!") as a line's last word may lack it.
+_TAKES_VALUE = frozenset(
+    k for k, kind in _OPTION_KIND.items() if kind not in ("fragment", "tcp-flags")
+)
+
+Pending = list[tuple[int, str, list[str]]]  # (line number, line, words) of one chain's rules
+
+
+def _chain_rules(
+    command: str,
+    family: str,
+    names: set[str],
+    memo: dict[object, object],
+    pending: Pending,
+) -> Rules:
+    """The rules of one chain, built when first read (see ``model.Rules``)."""
+
+    def build() -> tuple[Rule, ...]:
+        with _names.no_gc():
+            return tuple(
+                _built(command, family, names, memo, n, line, tokens) for n, line, tokens in pending
+            )
+
+    return Rules(len(pending), build)
+
+
+def _built(
+    command: str,
+    family: str,
+    names: set[str],
+    memo: dict[object, object],
+    number: int,
+    line: str,
+    tokens: list[str],
+) -> Rule:
+    origin = Origin(command, f"line {number}: {line[:200]}")
+    try:
+        return _rule(tokens[2:], family, names, origin, memo)
+    except RulesetError as exc:
+        raise RulesetError(f"{command} line {number}: {exc}") from None
+
+
 def _read_save(text: str, command: str) -> Ruleset:
     if len(text) > MAX_SAVE_CHARS:
         raise RulesetError(f"{command} output larger than {MAX_SAVE_CHARS} characters")
@@ -280,7 +323,7 @@ def _read_save(text: str, command: str) -> Ruleset:
     declared: dict[str, tuple[Optional[str], Optional[str]]] = {}  # chain -> (hook, policy)
     memo: dict[object, object] = {}
     names: set[str] = set()  # declared's keys, kept as a set (not rebuilt for every rule)
-    rules: dict[str, list[Rule]] = {}
+    pending: dict[str, Pending] = {}
 
     def close() -> None:
         if table_name is None:
@@ -292,12 +335,19 @@ def _read_save(text: str, command: str) -> Ruleset:
                 PRIORITIES.get(table_name, 0),
                 policy,
                 "nat" if table_name == "nat" else "filter",
-                tuple(rules.get(name, ())),
+                _chain_rules(command, family, names, memo, pending.get(name, [])),
                 Origin(command, f"*{table_name} {name}"),
             )
             for name, (hook, policy) in declared.items()
         )
         tables.append(Table(nft_family, table_name, command, built))
+        if table_name in ("raw", "mangle"):  # drops there come before every input chain
+            prerouting = next((c for c in built if c.name == "PREROUTING"), None)
+            notes.extend(
+                f"{command}: {table_name} PREROUTING drops before input: {rule.origin.ref}"
+                for rule in (prerouting.rules if prerouting else ())
+                if rule.verdict.kind in ("drop", "reject")
+            )
 
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
@@ -309,7 +359,7 @@ def _read_save(text: str, command: str) -> Ruleset:
             raise RulesetError(f"{command} line {number} longer than {MAX_LINE_CHARS} characters")
         if line.startswith("*"):
             close()
-            table_name, declared, names, rules = line[1:].strip(), {}, set(), {}
+            table_name, declared, names, pending = line[1:].strip(), {}, set(), {}
         elif line == "COMMIT":
             close()
             table_name = None
@@ -332,18 +382,10 @@ def _read_save(text: str, command: str) -> Ruleset:
                 raise RulesetError(f"{command} line {number}: unbalanced quotes") from None
             if len(tokens) < 2 or tokens[1] not in declared:
                 raise RulesetError(f"{command} line {number}: rule in an undeclared chain")
-            origin = Origin(command, f"line {number}: {line[:200]}")
-            try:
-                rule = _rule(tokens[2:], family, names, origin, memo)
-            except RulesetError as exc:
-                raise RulesetError(f"{command} line {number}: {exc}") from None
-            rules.setdefault(tokens[1], []).append(rule)
-            if (
-                table_name in ("raw", "mangle")
-                and tokens[1] == "PREROUTING"
-                and rule.verdict.kind in ("drop", "reject")
-            ):
-                notes.append(f"{command}: {table_name} PREROUTING drops before input: {origin.ref}")
+            if tokens[-1] in _TAKES_VALUE or tokens[-1] == "!":
+                # maybe an option without its value: read the rule now, so the error is here
+                _built(command, family, names, memo, number, line, tokens)
+            pending.setdefault(tokens[1], []).append((number, line, tokens))
     if table_name is not None:
         close()
         notes.append(f"{command}: table {table_name} has no COMMIT (a truncated dump?)")

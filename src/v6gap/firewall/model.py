@@ -9,8 +9,9 @@ evaluator can answer ``unknown`` instead of silently accepting or dropping.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Optional, Union
+from typing import Callable, Literal, Optional, Union, overload
 
 Family = Literal["ipv4", "ipv6"]
 BOTH: frozenset[str] = frozenset({"ipv4", "ipv6"})
@@ -189,6 +190,63 @@ class NamedSet:
     is_map: bool = False
 
 
+class Rules(Sequence[Rule]):
+    """A chain's rules, built from what the reader kept when they are first read.
+
+    Parity on a kube-proxy host never reads its nat chains (most of its rules): the readers
+    check every line's structure at once (so bad input fails there, whole) and leave building
+    the match objects to the first question that needs them. ``len`` does not build them.
+    """
+
+    __slots__ = ("_build", "_built", "_count")
+
+    def __init__(self, count: int, build: Callable[[], tuple[Rule, ...]]) -> None:
+        self._count = count
+        self._build: Optional[Callable[[], tuple[Rule, ...]]] = build
+        self._built: Optional[tuple[Rule, ...]] = None
+
+    @property
+    def is_built(self) -> bool:
+        return self._built is not None
+
+    def built(self) -> tuple[Rule, ...]:
+        """The rules as a tuple (built now if they were not yet)."""
+        if self._built is None:
+            assert self._build is not None
+            rules = self._build()
+            if len(rules) != self._count:
+                raise AssertionError(f"{len(rules)} rules built where {self._count} were read")
+            self._built, self._build = rules, None
+        return self._built
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Rule: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Rule, ...]: ...
+
+    def __getitem__(self, index: Union[int, slice]) -> Union[Rule, tuple[Rule, ...]]:
+        return self.built()[index]
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Rules):
+            other = other.built()
+        return self.built() == other if isinstance(other, tuple) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.built())
+
+    def __repr__(self) -> str:
+        state = "built" if self.is_built else "not built yet"
+        return f"Rules({self._count} rules, {state})"
+
+
 @dataclass(frozen=True)
 class Chain:
     name: str
@@ -196,7 +254,7 @@ class Chain:
     priority: int = 0
     policy: Optional[str] = None  # accept or drop, base chains only
     type: str = "filter"
-    rules: tuple[Rule, ...] = ()
+    rules: Union[tuple[Rule, ...], Rules] = ()
     origin: Optional[Origin] = None
 
     @property
@@ -212,6 +270,7 @@ class Table:
     chains: tuple[Chain, ...] = ()
     sets: tuple[NamedSet, ...] = ()
     xt: bool = False  # iptables-nft wrote it: its matches are opaque here, read its save dump
+    ct_status: bool = False  # some rule matches ct status (sources.settle_dnat looks closer)
 
     @property
     def families(self) -> frozenset[str]:

@@ -8,7 +8,7 @@ understand becomes an ``Unknown`` match (or an ``other`` verdict) instead of bei
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import msgspec
 
@@ -20,6 +20,8 @@ from v6gap.firewall.model import (
     Chain,
     NamedSet,
     Origin,
+    Rule,
+    Rules,
     Ruleset,
     Table,
 )
@@ -98,13 +100,15 @@ def _read_nft(text: str, source: str) -> Ruleset:
         elif kind in ("set", "map") and isinstance(body.get("name"), str):
             note_table((body["family"], body["table"]))
             sets[(body["family"], body["table"])][body["name"]] = body
+    # Rules are built when first read (model.Rules); what the table says about itself is
+    # looked up now, and only in dumps whose text can hold it at all.
+    any_xt, any_ct_status = '"xt"' in text, '"status"' in text
     tables: list[Table] = []
     notes: list[str] = []
     for family, name in table_order:
         reader = TableReader(family, name, sets[(family, name)])
-        built: list[Chain] = []
-        for chain in chains[(family, name)]:
-            built.append(_chain(reader, chain, rules[(family, name, chain["name"])], source))
+        own = [(c, rules[(family, name, c["name"])]) for c in chains[(family, name)]]
+        built = tuple(_chain(reader, chain, bodies, source) for chain, bodies in own)
         named = tuple(
             NamedSet(
                 str(s.get("name")),
@@ -117,15 +121,41 @@ def _read_nft(text: str, source: str) -> Ruleset:
             )
             for s in sets[(family, name)].values()
         )
-        tables.append(Table(family, name, source, tuple(built), named, reader.xt))
+        xt = any_xt and _any_statement(own, _is_xt)
+        ct_status = any_ct_status and _any_statement(own, _is_ct_status)
+        tables.append(Table(family, name, source, built, named, xt, ct_status))
         if family in OTHER_TABLE_FAMILIES:
             notes.append(f"{source}: table {family} {name} seen, not judged (family {family})")
-        if reader.xt:
+        if xt:
             notes.append(
                 f"{source}: table {family} {name} was written by iptables-nft; its xt "
                 "matches are opaque here (read it from the *-save dump)"
             )
     return Ruleset(tuple(tables), tuple(notes))
+
+
+def _is_xt(statement: dict[str, Any]) -> bool:
+    return "xt" in statement
+
+
+def _is_ct_status(statement: dict[str, Any]) -> bool:
+    match = statement.get("match")
+    left = match.get("left") if isinstance(match, dict) else None
+    ct = left.get("ct") if isinstance(left, dict) else None
+    return isinstance(ct, dict) and ct.get("key") == "status"
+
+
+def _any_statement(
+    chains: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+    test: Callable[[dict[str, Any]], bool],
+) -> bool:
+    return any(
+        isinstance(st, dict) and test(st)
+        for _, bodies in chains
+        for body in bodies
+        if isinstance(body.get("expr"), list)
+        for st in body["expr"]
+    )
 
 
 def _chain(
@@ -138,10 +168,20 @@ def _chain(
     if hook is not None:
         policy = "drop" if body.get("policy") == "drop" else "accept"
     label = f"{reader.family} {reader.name} chain {body['name']}"
-    built = tuple(
-        reader.rule(r, Origin(source, f"{label} handle {r.get('handle')}")) for r in rules
-    )
+
+    def build() -> tuple[Rule, ...]:
+        with _names.no_gc():
+            return tuple(
+                reader.rule(r, Origin(source, f"{label} handle {r.get('handle')}")) for r in rules
+            )
+
     chain_type = body.get("type") if isinstance(body.get("type"), str) else "filter"
     return Chain(
-        body["name"], hook, priority, policy, str(chain_type), built, Origin(source, label)
+        body["name"],
+        hook,
+        priority,
+        policy,
+        str(chain_type),
+        Rules(len(rules), build),
+        Origin(source, label),
     )

@@ -29,7 +29,7 @@ from v6gap.firewall._nft_source import (
     refuse_commands,
     rule_lines,
 )
-from v6gap.firewall.model import Chain, Origin, Ruleset, Table
+from v6gap.firewall.model import Chain, Origin, Rule, Rules, Ruleset, Table
 from v6gap.firewall.nft import MAX_JSON_CHARS, read_nft
 
 CLONE_NEWUSER = 0x10000000
@@ -169,13 +169,22 @@ def _place(
                 )
             chains.append(chain)
             continue
-        rules = []
-        for rule, line in zip(chain.rules, found):
+        chains.append(dataclasses.replace(chain, rules=_placed(chain, found, expanded)))
+    return dataclasses.replace(table, chains=tuple(chains)), notes
+
+
+def _placed(chain: Chain, lines: list[int], expanded: Expanded) -> Rules:
+    """The chain's rules with their file and line, built when first read (model.Rules)."""
+
+    def build() -> tuple[Rule, ...]:
+        placed = []
+        for rule, line in zip(chain.rules, lines):
             path, number = expanded.where(line)
             origin = Origin(path, f"line {number}: {rule.origin.ref}")
-            rules.append(dataclasses.replace(rule, origin=origin))
-        chains.append(dataclasses.replace(chain, rules=tuple(rules)))
-    return dataclasses.replace(table, chains=tuple(chains)), notes
+            placed.append(dataclasses.replace(rule, origin=origin))
+        return tuple(placed)
+
+    return Rules(len(lines), build)
 
 
 def text_to_json(path: str, include_dirs: Sequence[str] = (), image: Optional[str] = None) -> str:

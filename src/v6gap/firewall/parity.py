@@ -199,8 +199,8 @@ def parity(ruleset: Ruleset) -> list[ParityDifference]:
 
 def _parity(ruleset: Ruleset) -> list[ParityDifference]:
     index = RuleIndex()
-    named = named_protocols(ruleset)
     judged = judged_matches(ruleset)
+    named = named_protocols(judged)
     differences: list[ParityDifference] = []
     for protocol in sorted({TCP, UDP} | (named & PORT_PROTOCOLS)):
         name = _names.PROTOCOL_NAMES.get(protocol, str(protocol))

@@ -63,31 +63,10 @@ def _matches(ruleset: Ruleset) -> Iterator[Match]:
                 yield from _of_rule(rule)
 
 
-def named_protocols(ruleset: Ruleset) -> set[int]:
-    """The protocols of every ``ProtoMatch`` in ``_matches(ruleset)``, without its generators
-    (this walks every rule of every table, nat included)."""
-    found: set[int] = set()
-
-    def of_matches(matches: tuple[Match, ...]) -> None:
-        for match in matches:
-            if isinstance(match, ProtoMatch):
-                found.update(match.protocols)
-            elif isinstance(match, AnyOf):
-                for alternative in match.alternatives:
-                    of_matches(alternative)
-
-    def of_verdict(verdict: Verdict) -> None:
-        for when, inner in verdict.entries:
-            of_matches(when)
-            of_verdict(inner)
-
-    for table in ruleset.tables:
-        for chain in table.chains:
-            for rule in chain.rules:
-                of_matches(rule.matches)
-                if rule.verdict.entries:
-                    of_verdict(rule.verdict)
-    return found
+def named_protocols(matches: Iterable[Match]) -> set[int]:
+    """The protocols ``matches`` name (the rules a question can reach: ``judged_matches``).
+    A protocol named only elsewhere (a nat chain) gets the verdict of every unnamed one."""
+    return {p for m in matches if isinstance(m, ProtoMatch) for p in m.protocols}
 
 
 def cut(spans: Iterator[Interval], low: int, high: int) -> list[Interval]:

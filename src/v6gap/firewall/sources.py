@@ -148,6 +148,8 @@ def settle_dnat(ruleset: Ruleset) -> Ruleset:
     DNATed; without one, firewalld's ``ct status dnat accept`` lets nothing in. With one, the
     match stays unknown: which connections it rewrote is not modelled.
     """
+    if not any(t.ct_status for t in ruleset.tables):
+        return ruleset  # no rule asks (and none of the rules is built to find that out)
     rules = [r for t in ruleset.tables for c in t.chains for r in c.rules]
     if any(_may_dnat(r.verdict) for r in rules):
         return ruleset

@@ -17,8 +17,10 @@ from v6gap.firewall.model import (
     PortMatch,
     ProtoMatch,
     Rule,
+    Rules,
     Unknown,
 )
+from v6gap.firewall.parity import parity
 
 SAVES = [
     (case, f.name.removesuffix(".txt"))
@@ -155,6 +157,9 @@ def test_extension_headers_never_hold_in_drops_and_stay_unknown_elsewhere() -> N
         ("*filter\n-A NOPE -j ACCEPT\nCOMMIT\n", "undeclared chain"),
         ('*filter\n:INPUT ACCEPT\n-A INPUT -m comment --comment "x\nCOMMIT\n', "unbalanced quotes"),
         ("*filter\n:INPUT ACCEPT\n-A INPUT -p\nCOMMIT\n", "line 3: an option without its value"),
+        # in a chain no question reads (its rules are built lazily): still an error at once
+        ("*nat\n:KUBE-X - [0:0]\n-A KUBE-X -p tcp -j\nCOMMIT\n", "line 3: an option without"),
+        ("*nat\n:KUBE-X - [0:0]\n-A KUBE-X -p tcp !\nCOMMIT\n", "line 3: an option without"),
         ("*filter\n:\nCOMMIT\n", "a chain without a name"),
     ],
 )
@@ -189,3 +194,37 @@ def test_split_line_reads_save_quoting(line: str, words: list[str]) -> None:
 def test_split_line_is_linear_on_hostile_quotes() -> None:
     with pytest.raises(ValueError):
         split_line("a" * 100_000 + '"')
+
+
+LAZY_DUMP = """*nat
+:PREROUTING ACCEPT [0:0]
+:KUBE-SEP-A - [0:0]
+-A PREROUTING -j KUBE-SEP-A
+-A KUBE-SEP-A -p tcp -m comment --comment "ns/svc" -m tcp -j DNAT --to-destination 10.1.2.3:80
+-A KUBE-SEP-A -m comment --comment "a b" -j ACCEPT
+COMMIT
+*filter
+:INPUT DROP [0:0]
+-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT
+COMMIT
+"""
+
+
+def test_rules_are_built_when_first_read_and_parity_never_reads_nat() -> None:
+    ruleset = read_save(LAZY_DUMP, "iptables-save")
+    nat, filter_ = ruleset.tables
+    sep = nat.chain("KUBE-SEP-A")
+    assert sep is not None and isinstance(sep.rules, Rules)
+    assert len(sep.rules) == 2 and not sep.rules.is_built  # counted without building
+    assert ruleset.rule_count == 4
+    parity(ruleset)
+    inp = filter_.chain("INPUT")
+    assert inp is not None and isinstance(inp.rules, Rules) and inp.rules.is_built
+    assert not sep.rules.is_built  # nat chains decide no filter verdict
+    # Built on demand, they are what reading them at once gives, line numbers included.
+    first, second = sep.rules
+    assert first.verdict.kind == "other" and "DNAT" in first.verdict.detail
+    assert first.origin.ref.startswith("line 5: -A KUBE-SEP-A")
+    assert second.comment == "a b" and second.verdict.kind == "accept"
+    assert sep.rules == (first, second) and sep.rules[1:] == (second,)
+    assert hash(sep.rules) == hash((first, second))

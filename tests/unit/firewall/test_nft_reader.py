@@ -28,6 +28,7 @@ from v6gap.firewall.model import (
     IfaceMatch,
     PortMatch,
     ProtoMatch,
+    Rules,
     Ruleset,
     Unknown,
 )
@@ -299,3 +300,16 @@ def test_drops_of_packets_the_engine_does_not_judge_never_hold() -> None:
     # does a match on a header's absence (true for the judged packets, not modelled).
     assert isinstance(accept.matches[0], Unknown) and "extension header" in accept.matches[0].raw
     assert isinstance(missing.matches[0], Unknown)
+
+
+def test_rules_are_built_when_first_read_and_flags_come_first() -> None:
+    ruleset = _read("kube-proxy-nft-ip6")
+    chains = [c for t in ruleset.tables for c in t.chains]
+    assert chains and all(isinstance(c.rules, Rules) and not c.rules.is_built for c in chains)
+    assert ruleset.rule_count == sum(len(c.rules.built()) for c in chains)  # type: ignore[union-attr]
+    # A table's own facts are read without building its rules: which ones iptables-nft wrote,
+    # and which match ct status (firewalld's `ct status dnat`, settled against the whole ruleset).
+    assert not any(t.xt or t.ct_status for t in ruleset.tables)
+    firewalld = read_nft((FIXTURES / "real-tools" / "firewalld-default" / "nft.json").read_text())
+    assert [t.name for t in firewalld.tables if t.ct_status] == ["firewalld"]
+    assert _read("v4-ssh-only-v6-empty").tables[0].xt

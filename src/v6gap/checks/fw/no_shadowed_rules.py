@@ -15,6 +15,7 @@ compared with the unfiled rules and those filed under its first destination valu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Optional, Union
 
 from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
@@ -148,7 +149,7 @@ def _filing(rule: Rule) -> Optional[list[Key]]:
     return best
 
 
-def _shadowed(rules: tuple[Rule, ...]) -> list[tuple[Rule, Rule]]:
+def _shadowed(rules: Sequence[Rule]) -> list[tuple[Rule, Rule]]:
     found: list[tuple[Rule, Rule]] = []
     general: list[int] = []
     filed: dict[Key, list[int]] = {}
