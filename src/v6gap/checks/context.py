@@ -49,9 +49,14 @@ def split_conf_key(dotted: str) -> Optional[tuple[str, str]]:
 
 
 class Context:
-    def __init__(self, snapshot: Snapshot, profile: Profile) -> None:
+    def __init__(
+        self, snapshot: Snapshot, profile: Profile, nft_ruleset: Optional[Ruleset] = None
+    ) -> None:
+        """``nft_ruleset``: the nft tables already read from a ruleset text file (rules with
+        their lines), judged instead of the snapshot's nft JSON (``v6gap firewall lint``)."""
         self.snapshot = snapshot
         self.profile = profile
+        self.nft_ruleset = nft_ruleset
 
     @property
     def is_image(self) -> bool:
@@ -75,7 +80,7 @@ class Context:
         """The firewall dumps read once into the engine's model: presence and engine share it."""
         from v6gap.analysis.firewall_presence import read_dumps
 
-        return read_dumps(self.snapshot)
+        return read_dumps(self.snapshot, self.nft_ruleset)
 
     @cached_property
     def firewall(self) -> FirewallPresence:

@@ -5,12 +5,13 @@ One list for ``v6gap firewall lint`` and for what ``harden apply`` promises its 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from v6gap.checks.base import Check
 from v6gap.checks.context import Context
 from v6gap.checks.registry import all_checks
 from v6gap.checks.run import assemble_report, evaluate, to_finding
+from v6gap.firewall.model import Ruleset
 from v6gap.model import SNAPSHOT_SCHEMA, Profile, Report, Snapshot, Source, Target
 
 LINT_CHECKS = (
@@ -56,8 +57,11 @@ def lint_snapshot(
     )
 
 
-def lint_report(snapshot: Snapshot, profile: Profile) -> Report:
-    """The lint checks over a ``lint_snapshot``; no profile suggestions (there is no host)."""
-    ctx = Context(snapshot, profile)
+def lint_report(
+    snapshot: Snapshot, profile: Profile, nft_ruleset: Optional[Ruleset] = None
+) -> Report:
+    """The lint checks over a ``lint_snapshot`` (and ``nft_ruleset``: see ``Context``); no
+    profile suggestions (there is no host)."""
+    ctx = Context(snapshot, profile, nft_ruleset)
     findings = [to_finding(c, evaluate(c, ctx)) for c in lint_checks()]
     return assemble_report(findings, Target(snapshot.hostname, snapshot.source, profile.value))

@@ -158,18 +158,16 @@ def _given_snapshot(given: Given) -> Optional[Snapshot]:
     return snapshot_io.load(given.snapshot)
 
 
-def _nft_file(given: Given, as_json: bool = False) -> Union[str, Ruleset, None]:
-    """The --nft file: its JSON text, or what nft reads from its ruleset text (the ruleset
-    with each rule's line, or with ``as_json`` nft's JSON of it)."""
+def _nft_file(given: Given) -> Union[str, Ruleset, None]:
+    """The --nft file: its JSON text, or the ruleset nft reads from its ruleset text (each
+    rule with its file and line)."""
     if given.nft is None:
         return None
     text = _read_file(given.nft)
-    from v6gap.firewall.nft_text import looks_like_json, read_nft_text, text_to_json
+    from v6gap.firewall.nft_text import looks_like_json, read_nft_text
 
     if looks_like_json(text):
         return text
-    if as_json:
-        return text_to_json(given.nft, given.include_dirs)
     return read_nft_text(given.nft, given.include_dirs)
 
 
@@ -320,21 +318,23 @@ def lint(
 ) -> int:
     """The ruleset's own mistakes: FW-04 to FW-09, FW-11, FW-12 and TUN-04 on any ruleset."""
     from v6gap.checks.lint import LINT_ASSUMPTIONS, lint_report, lint_snapshot
+    from v6gap.firewall.model import Ruleset
     from v6gap.model import Firewall
     from v6gap.report import OutputFormat, render
 
     given = _given(**sources)
     snap = _given_snapshot(given)
     name = given.label
+    nft_ruleset: Optional[Ruleset] = None
     if snap is not None:
         synthetic = lint_snapshot(snap.firewall, dict(snap.unavailable), name, given.source)
     else:
-        # The checks read the snapshot's nft JSON: a text file's lines are not shown here.
-        nft_json = _nft_file(given, as_json=True)
-        assert nft_json is None or isinstance(nft_json, str)
+        nft = _nft_file(given)  # a text file's ruleset comes read, each rule with its line
+        nft_ruleset = nft if isinstance(nft, Ruleset) else None
+        nft_json = nft if isinstance(nft, str) else None
         firewall_part = Firewall(nft_json=nft_json, saves=_save_files(given))
         synthetic = lint_snapshot(firewall_part, {}, name, "snapshot")
-    report = lint_report(synthetic, Profile(profile))
+    report = lint_report(synthetic, Profile(profile), nft_ruleset)
     text = render(report, OutputFormat(fmt))
     if fmt == "text":
         text = text.rstrip("\n") + "\n" + "".join(f"assumed: {a}\n" for a in LINT_ASSUMPTIONS)

@@ -210,7 +210,12 @@ def test_nft_text_file_is_read_like_its_json(capsys: pytest.CaptureFixture[str])
         f"  {text}: line 81: inet filter chain input handle 23 → drop",
     ]
     data = json.loads(lint(capsys, "--nft", text, "--format", "json"))
-    assert {f["id"]: f["status"] for f in data["findings"]}["V6G-FW-08"] == "fail"
+    found = {f["id"]: f for f in data["findings"]}
+    assert found["V6G-FW-08"]["status"] == "fail"
+    # The lint names the file and line of the rule, as explain does.
+    assert found["V6G-FW-06"]["evidence"][0].startswith(
+        f"{text}: line 37: inet filter chain input handle 10 [limit 10/second"
+    )
 
 
 def test_live_reads_this_hosts_ruleset_as_the_collector_does(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Union
 
 from v6gap.errors import RulesetError
 from v6gap.firewall.iptables import read_save
@@ -47,9 +47,14 @@ def _located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
     return dataclasses.replace(ruleset, local=local_destinations(snapshot))
 
 
-def read_dumps(snapshot: Snapshot) -> Dumps:
-    """Every dump of the snapshot in one model (never raises on bad input)."""
-    nft_json = snapshot.firewall.nft_json
+def read_dumps(snapshot: Snapshot, nft_ruleset: Optional[Ruleset] = None) -> Dumps:
+    """Every dump of the snapshot in one model (never raises on bad input).
+
+    ``nft_ruleset``: the nft tables already read (a ruleset text file, its rules carrying their
+    lines), used instead of the snapshot's nft JSON."""
+    nft_json: Union[str, Ruleset, None] = snapshot.firewall.nft_json
+    if nft_ruleset is not None:
+        nft_json = nft_ruleset
     # The engine names a dump's backend (pre-1.8 headers are legacy), so presence and
     # `v6gap firewall --snapshot` read the same dumps under the same names.
     saves = dict(snapshot.firewall.saves)
@@ -63,7 +68,7 @@ def read_dumps(snapshot: Snapshot) -> Dumps:
     except RulesetError:
         pass
     problems: dict[str, str] = {}
-    if nft_json is not None:
+    if isinstance(nft_json, str):
         try:
             read_nft(nft_json, source)
         except RulesetError as exc:
