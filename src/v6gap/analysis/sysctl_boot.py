@@ -53,6 +53,7 @@ from v6gap.collect.files import (
     UFW_CONF,
     UFW_DEFAULT,
     shell_assignments,
+    ufw_enabled,
 )
 from v6gap.model import Snapshot
 
@@ -273,16 +274,17 @@ def _build_layer(files: List[ConfFile], origin: str, order: _Counter) -> SysctlL
 def _ufw(snapshot: Snapshot) -> Tuple[UfwSysctl, Optional[ConfFile], List[str]]:
     problems: List[str] = []
     env: Dict[str, str] = {}
+    assigned: List[Tuple[str, str, int]] = []
     for source in (UFW_DEFAULT, UFW_CONF):  # ufw-init sources them in this order
         fact = snapshot.files.get(source)
         if fact is not None and fact.error:
             problems.append(f"{source}: {fact.error}")
         elif fact is not None and fact.text:
-            for name, value, _line in shell_assignments(fact.text, env):
-                env[name] = value
+            assigned.extend(shell_assignments(fact.text, env))
+            env.update((name, value) for name, value, _line in assigned)
     if UFW_CONF not in snapshot.files:
         return UfwSysctl(), None, problems
-    enabled = env.get("ENABLED") in ("yes", "YES")
+    enabled = ufw_enabled(assigned) is not None
     path: Optional[str] = env.get("IPT_SYSCTL") or None
     if path is not None and path.startswith("/"):
         path = os.path.normpath(path)

@@ -21,7 +21,7 @@ import shlex
 from typing import Dict, List, Optional, Set, Tuple
 
 from v6gap.collect import Partial
-from v6gap.collect.files import UFW_CONF, shell_assignments
+from v6gap.collect.files import UFW_CONF, shell_assignments, ufw_enabled
 from v6gap.collect.firewall import SAVE_COMMANDS
 from v6gap.collect.host import Host
 
@@ -106,9 +106,7 @@ def _owners(host: Host, units: Set[str]) -> List[str]:
     owners = []
     # ufw's unit is enabled when the package is installed; ENABLED= in ufw.conf decides.
     try:
-        assignments = shell_assignments(host.read_text(UFW_CONF), {})
-        # ufw-init's own test: ENABLED is "yes" or "YES"
-        if any(name == "ENABLED" and value in ("yes", "YES") for name, value, _ in assignments):
+        if ufw_enabled(shell_assignments(host.read_text(UFW_CONF), {})) is not None:
             owners.append("ufw (ENABLED=yes)")
     except FileNotFoundError:
         pass

@@ -47,6 +47,7 @@ KERNEL_CMDLINE = "/etc/kernel/cmdline"
 
 UFW_DEFAULT = "/etc/default/ufw"
 UFW_CONF = "/etc/ufw/ufw.conf"
+UFW_ENABLED = ("yes", "YES")  # ufw-init-functions' own test of ENABLED
 UFW_SYSCTL = "/etc/ufw/sysctl.conf"
 
 SINGLE_FILES: Tuple[str, ...] = (
@@ -225,6 +226,13 @@ def shell_assignments(text: str, env: Mapping[str, str]) -> List[Tuple[str, str,
         counted = pos
         pos = max(_statement(text, pos, line, scope, out), pos + 1)  # always make progress
     return out
+
+
+def ufw_enabled(assignments: List[Tuple[str, str, int]]) -> Optional[int]:
+    """The line of the ENABLED=yes that starts ufw at boot, from ``shell_assignments`` of
+    ufw.conf: the last ENABLED assignment holds, and ufw-init takes "yes" or "YES"."""
+    last = [(value, line) for name, value, line in assignments if name == "ENABLED"][-1:]
+    return last[0][1] if last and last[0][0] in UFW_ENABLED else None
 
 
 def _statement(

@@ -21,7 +21,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Optional
 
-from v6gap.collect.files import UFW_CONF, shell_assignments
+from v6gap.collect.files import UFW_CONF, shell_assignments, ufw_enabled
 from v6gap.model import Interface, Profile, Snapshot
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def ruleset_owner(snapshot: Optional[Snapshot]) -> Optional[str]:
             return f"{NFTABLES_PATH} was not written by v6gap"
     ufw = snapshot.files.get(UFW_CONF)
     assignments = shell_assignments(ufw.text, {}) if ufw is not None and ufw.text else []
-    if any(name == "ENABLED" and value == "yes" for name, value, _ in assignments):
+    if ufw_enabled(assignments) is not None:
         return f"ufw is enabled ({UFW_CONF}: ENABLED=yes)"
     # firewalld's own table is per namespace; its process only counts where no ruleset was
     # read (processes are the whole machine's, also for a snapshot of a namespace).

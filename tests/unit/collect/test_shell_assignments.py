@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from v6gap.collect.files import shell_assignments
+from v6gap.collect.files import shell_assignments, ufw_enabled
 
 
 def values(text: str, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -78,3 +79,20 @@ def test_never_raises(text: str) -> None:
 @given(st.text(alphabet="A=$\"'`\\{}()#;| \n\tx-:", max_size=200))
 def test_never_raises_on_shell_punctuation(text: str) -> None:
     shell_assignments(text, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("ENABLED=yes\n", 1),
+        ("# ufw\nENABLED=YES\n", 2),  # ufw-init-functions tests "yes" or "YES"
+        ('ENABLED="yes"\n', 1),
+        ("ENABLED=no\n", None),
+        ("ENABLED=Yes\n", None),  # not what ufw-init accepts
+        ("ENABLED=yes\nENABLED=no\n", None),  # the last assignment holds
+        ("ENABLED=no\nENABLED=yes\n", 2),
+        ("LOGLEVEL=low\n", None),
+    ],
+)
+def test_ufw_enabled_is_ufw_inits_own_test(text: str, line: object) -> None:
+    assert ufw_enabled(shell_assignments(text, {})) == line

@@ -205,6 +205,7 @@ UFW_ON = {"/etc/ufw/ufw.conf": {"text": "# comment\nENABLED=yes\nLOGLEVEL=low\n"
     [
         ({"files": {NFTABLES_PATH: {"text": STOCK_NFT}}}, "/etc/nftables.conf was not written"),
         ({"files": UFW_ON}, "ufw is enabled (/etc/ufw/ufw.conf: ENABLED=yes)"),
+        ({"files": {"/etc/ufw/ufw.conf": {"text": "ENABLED=YES\n"}}}, "ufw is enabled"),
         (
             {"firewall": {"nft_json": Nft().table("inet", "firewalld").text()}},
             "firewalld's table exists (inet firewalld)",
@@ -249,6 +250,7 @@ def test_another_owner_gets_a_drop_in_table(fields: dict[str, Any], owner: str) 
         {"files": {NFTABLES_PATH: {"text": render_nftables(parse_policy(POLICY))}}},
         {"files": {NFTABLES_PATH: {"text": "# only comments\n\n"}}},
         {"files": {"/etc/ufw/ufw.conf": {"text": "ENABLED=no\n"}}},
+        {"files": {"/etc/ufw/ufw.conf": {"text": "ENABLED=yes\nENABLED=no\n"}}},
         {"processes": ["sshd"]},
         # A firewalld elsewhere on the machine (processes are machine-wide) with this
         # namespace's ruleset read and no firewalld table in it.

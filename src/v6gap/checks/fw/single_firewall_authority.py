@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
-from v6gap.collect.files import UFW_CONF, UFW_DEFAULT, shell_assignments
+from v6gap.collect.files import UFW_CONF, UFW_DEFAULT, shell_assignments, ufw_enabled
 from v6gap.model import Severity, Subject
 
 DOCKER_JSON = "/etc/docker/daemon.json"
@@ -69,29 +69,29 @@ def _legacy_vs_nft(ctx: Context) -> Part:
     return Part("unknown", evidence, reason="legacy/nftables: " + "; ".join(fw.unseen()))
 
 
-def _shell_vars(ctx: Context, path: str) -> tuple[Optional[dict[str, tuple[str, int]]], str]:
-    """NAME -> (value, line) of a sourced shell file; (None, why) when unreadable."""
+def _shell_vars(ctx: Context, path: str) -> tuple[Optional[list[tuple[str, str, int]]], str]:
+    """(name, value, line) of a sourced shell file's assignments; (None, why) when unreadable."""
     fact = ctx.snapshot.files.get(path)
     if fact is None:
         missing = ctx.snapshot.missing("files")
-        return (None, missing) if missing else ({}, "")
+        return (None, missing) if missing else ([], "")
     if fact.text is None:
         return None, f"{path}: {fact.error or 'unreadable'}"
-    return {name: (value, line) for name, value, line in shell_assignments(fact.text, {})}, ""
+    return shell_assignments(fact.text, {}), ""
 
 
 def _ufw(ctx: Context) -> Part:
     conf, why = _shell_vars(ctx, UFW_CONF)
     if conf is None:
         return Part("unknown", reason=f"ufw: {why}")
-    enabled = conf.get("ENABLED")
-    if enabled is None or enabled[0] != "yes":
+    enabled = ufw_enabled(conf)
+    if enabled is None:
         return Part("pass", [f"ufw not enabled ({UFW_CONF} has no ENABLED=yes)"])
     defaults, why = _shell_vars(ctx, UFW_DEFAULT)
     if defaults is None:
         return Part("unknown", reason=f"ufw: {why}")
-    ipv6 = defaults.get("IPV6")
-    where = f"{UFW_CONF}:{enabled[1]} ENABLED=yes"
+    ipv6 = {name: (value, line) for name, value, line in defaults}.get("IPV6")
+    where = f"{UFW_CONF}:{enabled} ENABLED=yes"
     if ipv6 is not None and ipv6[0] != "yes":
         evidence = [where, f"{UFW_DEFAULT}:{ipv6[1]} IPV6={ipv6[0]}"]
         subjects = [Subject(kind="file", name=UFW_DEFAULT, value=f"IPV6={ipv6[0]}")]

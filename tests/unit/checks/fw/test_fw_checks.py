@@ -138,11 +138,12 @@ def test_fw10_fails_on_legacy_beside_nftables() -> None:
     assert "iptables-legacy and nftables both hold rules" in result.reason
 
 
-def test_fw10_fails_on_ufw_without_ipv6() -> None:
+@pytest.mark.parametrize("enabled", ["yes", "YES"])
+def test_fw10_fails_on_ufw_without_ipv6(enabled: str) -> None:
     result = judge(
         single_firewall_authority.CHECK,
         firewall=recorded_firewall("empty"),
-        files=_ufw("yes", "no"),
+        files=_ufw(enabled, "no"),
         processes=["sshd"],
     )
     assert result.status is Status.FAIL
