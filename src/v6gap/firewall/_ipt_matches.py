@@ -17,7 +17,10 @@ from v6gap.errors import RulesetError
 from v6gap.firewall import _names
 from v6gap.firewall._drop_only import mark
 from v6gap.firewall.model import (
+    ADDRESS_TYPES,
     CONTINUE,
+    AddrMatch,
+    AddrTypeMatch,
     CtStateMatch,
     HopLimitMatch,
     IcmpTypeMatch,
@@ -54,7 +57,19 @@ _GENERIC = frozenset(
 )
 
 _COMMON_MODULES = frozenset(
-    {"tcp", "udp", "multiport", "icmp", "icmp6", "conntrack", "state", "comment", "limit"}
+    {
+        "tcp",
+        "udp",
+        "multiport",
+        "icmp",
+        "icmp6",
+        "conntrack",
+        "state",
+        "comment",
+        "limit",
+        "iprange",
+        "addrtype",
+    }
 )
 
 
@@ -93,6 +108,16 @@ class Line:
             end += 1
         self.i = end
         return tokens[start:end]
+
+
+def address_span(text: str, family: str) -> Optional[Interval]:
+    """``10.0.0.1-10.0.0.9`` (iprange) or one address, as an interval; None if malformed."""
+    low_text, dash, high_text = text.partition("-")
+    low = _names.address_range(low_text, family)
+    high = _names.address_range(high_text, family) if dash else low
+    if low is None or high is None or low[0] != low[1] or high[0] != high[1] or low > high:
+        return None
+    return (low[0], high[0])
 
 
 def ports(text: str) -> tuple[Interval, ...]:
@@ -174,6 +199,20 @@ def _module_words(line: Line, module: str, args: list[str]) -> None:
                 if not states <= _names.CT_STATES:
                     raise ValueError(value)
                 line.matches.append(CtStateMatch(states, negate))
+            elif option in ("--src-range", "--dst-range"):
+                field = "saddr" if option == "--src-range" else "daddr"
+                span = address_span(value, line.family)
+                if span is None:
+                    raise ValueError(value)
+                line.matches.append(AddrMatch(field, line.family, (span,), value, negate))
+            elif option in ("--src-type", "--dst-type"):
+                # (--limit-iface-in/out take no value and are not modelled: the whole module
+                # becomes unknown through the else below)
+                types = frozenset(t.lower() for t in value.split(","))
+                if not types or not types <= ADDRESS_TYPES:
+                    raise ValueError(value)
+                field = "saddr" if option == "--src-type" else "daddr"
+                line.matches.append(AddrTypeMatch(field, types, negate))
             elif option == "--comment":
                 line.comment = value
             elif option == "--limit":

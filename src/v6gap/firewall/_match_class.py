@@ -14,9 +14,11 @@ import enum
 from dataclasses import dataclass
 from typing import Optional
 
+from v6gap.firewall import _names
 from v6gap.firewall.model import (
     ADDRESS_BITS,
     AddrMatch,
+    AddrTypeMatch,
     AnyOf,
     CtStateMatch,
     FamilyMatch,
@@ -58,6 +60,12 @@ class PacketClass:
     daddr: Optional[Interval] = None
     # Input path, daddr None: the destinations the host takes (Ruleset.local), when known.
     local: Optional[tuple[Interval, ...]] = None
+    # Routed through the host (its destination is not the host's), kept on every hook of the
+    # path: ``hook`` says where the packet is being judged now (prerouting, then forward).
+    routed: bool = False
+    # Delivered to the host: the route types its destination has (``evaluate.judge`` splits a
+    # class by them when an address-type match tells them apart); None: every delivered type.
+    daddr_types: Optional[frozenset[str]] = None
 
 
 def _within(span: Interval, ranges: tuple[Interval, ...]) -> Tri:
@@ -74,6 +82,60 @@ def _negated(value: Tri, negate: bool) -> Tri:
     if not negate:
         return value
     return {Tri.TRUE: Tri.FALSE, Tri.FALSE: Tri.TRUE}.get(value, value)
+
+
+# The route types of the destinations a packet delivered to the host can have (TCP: local).
+DELIVERED_TYPES = {
+    "ipv4": frozenset({"local", "multicast", "broadcast"}),
+    "ipv6": frozenset({"local", "multicast"}),
+}
+_MULTICAST = {"ipv4": (0xE000_0000, 0xEFFF_FFFF), "ipv6": (0xFF << 120, (1 << 128) - 1)}
+_LOOPBACK = {f: _names.address_range(_names.LOOPBACK[f], f) for f in ("ipv4", "ipv6")}
+_BROADCAST = (0xFFFF_FFFF, 0xFFFF_FFFF)
+
+
+def _inside(span: Optional[Interval], outer: Optional[Interval]) -> Tri:
+    if span is None or outer is None:
+        return Tri.MAYBE if outer is not None else Tri.FALSE
+    return _within(span, (outer,))
+
+
+def address_types(c: PacketClass, field: str) -> Optional[frozenset[str]]:
+    """The route types the class's source or destination can have; None: some of several."""
+    span = c.saddr if field == "saddr" else c.daddr
+    multicast = _inside(span, _MULTICAST[c.family])
+    if multicast is Tri.TRUE:
+        return frozenset({"multicast"})
+    if field == "daddr" and c.daddr_types is not None:
+        return c.daddr_types
+    if field == "saddr":
+        loopback = _inside(span, _LOOPBACK[c.family])
+        if loopback is Tri.TRUE:
+            return frozenset({"local"})  # 127/8 and ::1 are the host's own
+        if span is not None and Tri.MAYBE in (multicast, loopback):
+            return None
+        # From the network. A source that is one of the host's own addresses is taken as
+        # unicast too: IPv4 drops it as a martian (unless accept_local), and it is spoofed.
+        return frozenset({"unicast"})
+    if span is not None and multicast is Tri.MAYBE:
+        return None
+    if c.routed:
+        return frozenset({"unicast"})  # routes to blackhole/unreachable are not modelled
+    if span is not None:  # delivered to the host at the address given: one of its own
+        return frozenset({"broadcast" if c.family == "ipv4" and span == _BROADCAST else "local"})
+    if c.protocol == 6:  # a TCP connection is made to one of the host's unicast addresses
+        return frozenset({"local"})
+    return DELIVERED_TYPES[c.family]
+
+
+def _addr_type(match: AddrTypeMatch, c: PacketClass) -> Tri:
+    types = address_types(c, match.field)
+    if types is None:
+        return Tri.MAYBE
+    found = Tri.TRUE if types <= match.types else Tri.MAYBE
+    if types.isdisjoint(match.types):
+        found = Tri.FALSE
+    return _negated(found, match.negate)
 
 
 def _iface(match: IfaceMatch, c: PacketClass) -> Tri:
@@ -137,6 +199,8 @@ def match_class(match: Match, c: PacketClass) -> Tri:
         return _negated(found, match.negate)
     if isinstance(match, IfaceMatch):
         return _iface(match, c)
+    if isinstance(match, AddrTypeMatch):
+        return _addr_type(match, c)
     if isinstance(match, CtStateMatch):
         return _negated(Tri.TRUE if c.ct_state in match.states else Tri.FALSE, match.negate)
     if isinstance(match, HopLimitMatch):

@@ -13,10 +13,12 @@ from typing import Any, Optional
 from v6gap.firewall import _names
 from v6gap.firewall._drop_only import mark, settle
 from v6gap.firewall.model import (
+    ADDRESS_TYPES,
     BOTH,
     CONTINUE,
     PORT_PROTOCOLS,
     AddrMatch,
+    AddrTypeMatch,
     AnyOf,
     CtStateMatch,
     FamilyMatch,
@@ -207,6 +209,13 @@ class TableReader:
             return [CtStateMatch(states, negate)]
         if kind == "payload":
             return self._payload(str(spec.get("protocol")), str(spec.get("field")), right, op)
+        flags = spec.get("flags")
+        if kind == "fib" and spec.get("result") == "type" and flags in (["daddr"], ["saddr"]):
+            # `fib daddr type local` (the route type of the address alone; with iif or oif
+            # among the flags the lookup depends on the interface, which is not modelled)
+            types = frozenset(w.lower() for w in self._words(right))
+            if not ordered and types and types <= ADDRESS_TYPES:
+                return [AddrTypeMatch(str(flags[0]), types, negate)]
         status = kind == "ct" and spec.get("key") == "status" and "dir" not in spec
         if status and op in ("==", "in") and self._words(right) == ["dnat"]:
             return [Unknown(CT_STATUS_DNAT)]  # sources.settle_dnat decides it

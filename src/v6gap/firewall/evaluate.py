@@ -19,9 +19,10 @@ from typing import Literal, Optional
 
 from v6gap.firewall._index import RuleIndex
 from v6gap.firewall._match_class import PacketClass as PacketClass  # the engine's public name
-from v6gap.firewall._match_class import Tri, all_of, rule_matches
+from v6gap.firewall._match_class import Tri, address_types, all_of, rule_matches
 from v6gap.firewall.model import (
     AddrMatch,
+    AddrTypeMatch,
     AnyOf,
     Chain,
     Interval,
@@ -81,6 +82,7 @@ class _Run:
         self.memo: dict[tuple[int, str], _Outcomes] = {}
         self.index = index
         self.seen = seen
+        self.typed = False  # an address-type match on the destination answered "maybe"
 
     def _note_sources(self, matches: tuple[Match, ...]) -> None:
         """Record the source ranges of a rule that can match: they may split the class."""
@@ -109,6 +111,10 @@ class _Run:
             found = rule_matches(rule, self.c)
             if found is Tri.FALSE:
                 continue
+            if found is Tri.MAYBE and not self.typed:
+                self.typed = any(
+                    isinstance(m, AddrTypeMatch) and m.field == "daddr" for m in rule.matches
+                )
             self._note_sources(rule.matches)
             step = str(rule.origin) + (f" [limit {rule.limit}]" if rule.limit else "")
             sub = self.verdict(table, rule.verdict, step, (*stack, key))
@@ -228,6 +234,40 @@ def judge(
     index = index or RuleIndex()
     if c.hook == "input" and c.daddr is None and ruleset.local is not None:
         c = dataclasses.replace(c, local=_local_of(ruleset.local, c.family))
+    elif c.hook == "forward" and not c.routed:
+        c = dataclasses.replace(c, routed=True)
+    found, typed = _judge(ruleset, c, index, sources_seen)
+    if not typed or c.daddr_types is not None or len(address_types(c, "daddr") or ()) < 2:
+        return found
+    # An address-type match told some of the class's destinations from others (ufw's
+    # ufw-not-local returns for local, multicast and broadcast in three rules): judge each type
+    # alone, or the rule after them would seem to catch what none of them let through.
+    parts = [
+        _judge(ruleset, dataclasses.replace(c, daddr_types=frozenset({t})), index, sources_seen)[0]
+        for t in sorted(address_types(c, "daddr") or (), key=lambda t: (t != "local", t))
+    ]
+    return _merged(parts)
+
+
+def _merged(parts: list[Judgement]) -> Judgement:
+    """One judgement for a class judged in parts (local first, then the others)."""
+    verdicts = {p.verdict for p in parts}
+    if len(verdicts) == 1 and verdicts <= {"accept", "drop"}:
+        return parts[0]
+    if "unknown" in verdicts:
+        unsure = next(p for p in parts if p.verdict == "unknown")
+        return Judgement("unknown", unsure.trace, unsure.other_trace)
+    accepted = next((p for p in parts if p.verdict in ("accept", "conditional")), parts[0])
+    other = next((p for p in parts if p.verdict == "drop"), None)
+    second = other.trace if other is not None else accepted.other_trace
+    return Judgement("conditional", accepted.trace, second)
+
+
+def _judge(
+    ruleset: Ruleset, c: PacketClass, index: RuleIndex, sources_seen: Optional[list[Interval]]
+) -> tuple[Judgement, bool]:
+    """``judge`` of one class, and whether an address-type match on its destination answered
+    "for some packets" (a reason to split the class by destination type)."""
     runs: dict[str, _Run] = {}  # per hook on the path: prerouting chains see no output interface
     total = _Outcomes()
     flowing: Optional[Path] = Path(())
@@ -256,7 +296,7 @@ def judge(
         if not flowing.trace:
             flowing = Path((f"no {c.family} filter chain on the {c.hook} hook: accepted",))
         total.add("accept", flowing)
-    return _conclude(total)
+    return _conclude(total), any(run.typed for run in runs.values())
 
 
 def _local_of(local: frozenset[tuple[str, Interval]], family: str) -> tuple[Interval, ...]:

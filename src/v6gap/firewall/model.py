@@ -89,6 +89,35 @@ class AddrMatch:
     negate: bool = False
 
 
+# Route types an address can have (iptables' addrtype, nft's ``fib … type``), lower case.
+ADDRESS_TYPES = frozenset(
+    {
+        "unspec",
+        "unicast",
+        "local",
+        "broadcast",
+        "anycast",
+        "multicast",
+        "blackhole",
+        "unreachable",
+        "prohibit",
+        "throw",
+        "nat",
+        "xresolve",
+    }
+)
+
+
+@dataclass(frozen=True)
+class AddrTypeMatch:
+    """The route type of the source or destination address (``-m addrtype --dst-type LOCAL``,
+    ``fib daddr type local``): ``local`` is an address of this host."""
+
+    field: str  # saddr or daddr
+    types: frozenset[str]  # of ADDRESS_TYPES
+    negate: bool = False
+
+
 @dataclass(frozen=True)
 class IfaceMatch:
     """Input or output interface by name (``*`` ends a wildcard) or index name (``iif``)."""
@@ -134,6 +163,7 @@ Match = Union[
     PortMatch,
     IcmpTypeMatch,
     AddrMatch,
+    AddrTypeMatch,
     IfaceMatch,
     CtStateMatch,
     HopLimitMatch,

@@ -13,6 +13,7 @@ from tests.unit.firewall.rulesets import (
     Nft,
     goto,
     inet_input,
+    inet_input_nft,
     jump,
     match,
     meta,
@@ -138,7 +139,7 @@ def test_depth_bound(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_unknown_matches_and_other_verdicts() -> None:
-    fib = match({"fib": {"result": "type", "flags": ["daddr"]}}, "local")
+    fib = match({"fib": {"result": "type", "flags": ["daddr", "iif"]}}, "local")
     ruleset = inet_input(
         [fib, tcp_dport(22), ACCEPT], [tcp_dport(80), {"queue": {"num": 0}}], [ACCEPT]
     )
@@ -186,3 +187,44 @@ def test_vmaps() -> None:
     assert judge(ruleset, PacketClass("ipv6", 6, (85, 85))).verdict == "conditional"
     assert judge(ruleset, PacketClass("ipv6", 6, (1000, 1000))).verdict == "accept"
     assert judge(ruleset, PacketClass("ipv6", 17)).verdict == "accept"
+
+
+def test_address_types_on_the_input_and_forward_paths() -> None:
+    local = {"fib": {"result": "type", "flags": ["daddr"]}}
+    ruleset = inet_input([match(local, "local"), ACCEPT])
+    assert judge(ruleset, SSH6).verdict == "accept"  # a TCP connection to one of its addresses
+    udp = judge(ruleset, PacketClass("ipv6", 17, (53, 53)))
+    assert udp.verdict == "conditional"  # UDP may also come to a multicast group
+    group = PacketClass(
+        "ipv6", 17, (5353, 5353), daddr=(0xFF02 << 112 | 0xFB, 0xFF02 << 112 | 0xFB)
+    )
+    assert judge(ruleset, group).verdict == "drop"
+    unicast = Nft().table("inet", "f").chain("inet", "f", "fwd", hook="forward", policy="drop")
+    unicast.rule("inet", "f", "fwd", match(local, {"set": ["unicast"]}), ACCEPT)
+    routed = PacketClass("ipv6", 6, (22, 22), hook="forward")
+    assert judge(unicast.read(), routed).verdict == "accept"
+    not_local = Nft().table("inet", "f").chain("inet", "f", "fwd", hook="forward", policy="accept")
+    not_local.rule("inet", "f", "fwd", match(local, "local"), DROP)
+    assert judge(not_local.read(), routed).verdict == "accept"  # routed: never local
+    # Sources from the network are unicast; loopback addresses are the host's own (local).
+    src = {"fib": {"result": "type", "flags": ["saddr"]}}
+    spoof = inet_input([match(src, "local"), DROP], [tcp_dport(22), ACCEPT])
+    assert judge(spoof, SSH6).verdict == "accept"
+    assert judge(spoof, PacketClass("ipv6", 6, (22, 22), saddr=(1, 1))).verdict == "drop"
+
+
+def test_a_class_is_split_by_destination_type_when_a_chain_tells_them_apart() -> None:
+    # ufw-not-local's shape: return for each delivered type in its own rule, drop the rest.
+    fib = {"fib": {"result": "type", "flags": ["daddr"]}}
+    nft = inet_input_nft([jump("not_local")], [match(payload("udp", "dport"), 53), ACCEPT])
+    nft.chain("inet", "t", "not_local")
+    for kind in ("local", "multicast"):
+        nft.rule("inet", "t", "not_local", match(fib, kind), {"return": None})
+    nft.rule("inet", "t", "not_local", DROP)
+    ruleset = nft.read()
+    dns = judge(ruleset, PacketClass("ipv6", 17, (53, 53)))
+    assert dns.verdict == "accept" and dns.trace[-1].endswith("→ accept")
+    assert judge(ruleset, PacketClass("ipv6", 17, (54, 54))).trace[-1].endswith("policy drop")
+    # Without the multicast return, multicast packets are dropped in not_local: conditional.
+    nft.objects = [o for o in nft.objects if "multicast" not in str(o)]
+    assert judge(nft.read(), PacketClass("ipv6", 17, (53, 53))).verdict == "conditional"

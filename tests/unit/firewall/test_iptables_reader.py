@@ -9,6 +9,7 @@ from v6gap.errors import RulesetError
 from v6gap.firewall.iptables import read_save, split_line
 from v6gap.firewall.model import (
     AddrMatch,
+    AddrTypeMatch,
     AnyOf,
     CtStateMatch,
     HopLimitMatch,
@@ -101,11 +102,12 @@ def test_common_modules() -> None:
 
 def test_unknown_modules_and_targets_are_kept() -> None:
     rule = _one(
-        "-m addrtype --dst-type LOCAL -m set --match-set blocked src -p tcp --syn -j DNAT --to 1"
+        "-m addrtype --dst-type LOCAL --limit-iface-in -m set --match-set blocked src -p tcp "
+        "--syn -j DNAT --to 1"
     )
     unknown = [m for m in rule.matches if isinstance(m, Unknown)]
     assert [u.raw for u in unknown] == [
-        "-m addrtype --dst-type LOCAL",
+        "-m addrtype --dst-type LOCAL --limit-iface-in",
         "-m set --match-set blocked src",
         "--syn",
     ]
@@ -228,3 +230,23 @@ def test_rules_are_built_when_first_read_and_parity_never_reads_nat() -> None:
     assert second.comment == "a b" and second.verdict.kind == "accept"
     assert sep.rules == (first, second) and sep.rules[1:] == (second,)
     assert hash(sep.rules) == hash((first, second))
+
+
+def test_iprange_and_addrtype_are_understood() -> None:
+    v4 = "iptables-save"
+    (src,) = _one("-m iprange --src-range 10.0.0.1-10.0.0.9 -j ACCEPT", v4).matches
+    assert src == AddrMatch("saddr", "ipv4", ((0x0A000001, 0x0A000009),), "10.0.0.1-10.0.0.9")
+    (dst,) = _one("-m iprange ! --dst-range 2001:db8::1-2001:db8::ff -j DROP").matches
+    assert isinstance(dst, AddrMatch) and dst.field == "daddr" and dst.negate
+    assert dst.ranges == (((0x20010DB8 << 96) + 1, (0x20010DB8 << 96) + 0xFF),)
+    local, proto = _one("-m addrtype --dst-type LOCAL -p tcp -j ACCEPT", v4).matches
+    assert local == AddrTypeMatch("daddr", frozenset({"local"})) and isinstance(proto, ProtoMatch)
+    (types,) = _one("-m addrtype ! --src-type LOCAL,MULTICAST -j DROP").matches
+    assert types == AddrTypeMatch("saddr", frozenset({"local", "multicast"}), negate=True)
+    # What is not modelled stays unknown: a reversed range, an unknown type, an interface limit.
+    for rule in (
+        "-m iprange --src-range 10.0.0.9-10.0.0.1 -j ACCEPT",
+        "-m addrtype --dst-type SOMEWHERE -j ACCEPT",
+        "-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT",
+    ):
+        assert isinstance(_one(rule, v4).matches[-1], Unknown), rule

@@ -12,6 +12,7 @@ from tests.unit.firewall.rulesets import (
     CT_STATE,
     FIXTURES,
     Nft,
+    inet_input,
     match,
     meta,
     payload,
@@ -21,6 +22,7 @@ from v6gap.errors import RulesetError
 from v6gap.firewall import _nft_rules, nft
 from v6gap.firewall.model import (
     AddrMatch,
+    AddrTypeMatch,
     AnyOf,
     CtStateMatch,
     FamilyMatch,
@@ -184,7 +186,7 @@ def test_unknown_expressions_are_kept_not_dropped() -> None:
             "inet",
             "t",
             "input",
-            match({"fib": {"result": "type", "flags": ["daddr"]}}, "local"),
+            match({"fib": {"result": "type", "flags": ["daddr", "iif"]}}, "local"),
             ACCEPT,
         )
         .rule("inet", "t", "input", {"frobnicate": {}}, ACCEPT)
@@ -313,3 +315,23 @@ def test_rules_are_built_when_first_read_and_flags_come_first() -> None:
     firewalld = read_nft((FIXTURES / "real-tools" / "firewalld-default" / "nft.json").read_text())
     assert [t.name for t in firewalld.tables if t.ct_status] == ["firewalld"]
     assert _read("v4-ssh-only-v6-empty").tables[0].xt
+
+
+def test_fib_address_type_is_understood() -> None:
+    fib = {"fib": {"result": "type", "flags": ["daddr"]}}
+    ruleset = inet_input(
+        [match(fib, "local"), ACCEPT],
+        [
+            match(
+                {"fib": {"result": "type", "flags": ["saddr"]}},
+                {"set": ["local", "multicast"]},
+                "!=",
+            ),
+            ACCEPT,
+        ],
+        [match({"fib": {"result": "type", "flags": ["daddr", "iif"]}}, "local"), ACCEPT],
+    )
+    first, second, third = ruleset.tables[0].chains[0].rules
+    assert first.matches == (AddrTypeMatch("daddr", frozenset({"local"})),)
+    assert second.matches == (AddrTypeMatch("saddr", frozenset({"local", "multicast"}), True),)
+    assert isinstance(third.matches[0], Unknown)  # the lookup on an interface is not modelled

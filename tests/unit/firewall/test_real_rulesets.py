@@ -52,8 +52,10 @@ def test_ufw_denies_incoming_by_default_on_both_families(case: str) -> None:
     for protocol in (TCP, UDP):
         verdict, rule = _verdict(ruleset, "ipv6", protocol, 9999)
         assert (verdict, rule) == ("drop", "ip6tables-save: *filter INPUT: policy drop")
+        # IPv4 crosses ufw-not-local (addrtype: local, multicast and broadcast destinations
+        # return from it) and ends at the same policy.
         verdict, rule = _verdict(ruleset, "ipv4", protocol, 9999)
-        assert verdict == "drop" and rule.endswith("-A ufw-not-local -j DROP → drop")
+        assert (verdict, rule) == ("drop", "iptables-save: *filter INPUT: policy drop")
 
 
 def test_ufw_before6_rules_take_neighbour_discovery_only_with_hop_limit_255() -> None:
@@ -123,32 +125,32 @@ def test_ufw_routing_header_drop_never_decides_the_judged_packets() -> None:
 
 def test_ufw_parity_the_real_asymmetries() -> None:
     # IPv6 takes echo replies as new packets (before6.rules) where IPv4 does not; DHCPv6 from
-    # link-local servers against DHCPv4's 67 -> 68; multicast mDNS and SSDP: IPv4's path runs
-    # through ufw-not-local's addrtype matches, which the engine cannot judge (unknown).
+    # link-local servers against DHCPv4's 67 -> 68. Multicast mDNS and SSDP are accepted to their
+    # groups on both families: IPv4's path crosses ufw-not-local's addrtype matches, which return
+    # for local, multicast and broadcast destinations (all a packet to the host can have).
     assert _rows(fixture(UFW)) == [
         ("udp", 68, 68, "conditional", "drop"),
         ("udp", 546, 546, "drop", "conditional"),
-        ("udp", 1900, 1900, "unknown", "conditional"),
-        ("udp", 5353, 5353, "unknown", "conditional"),
         ("icmpv6", 129, 129, "drop", "accept"),
     ]
+    for port in (1900, 5353):
+        for family in ("ipv4", "ipv6"):
+            assert _verdict(fixture(UFW), family, UDP, port)[0] == "conditional", (family, port)
 
 
 def test_ufw_user_rules_an_ipv4_only_source_rule() -> None:
     ruleset = fixture(UFW_RULES)
     # `ufw allow 22/tcp` writes both families; `ufw allow from 198.51.100.0/24 … 8080` IPv4 only.
     assert _verdict(ruleset, "ipv6", TCP, 22)[0] == "accept"
-    # IPv4 passes ufw-not-local's `-m addrtype --dst-type LOCAL -j RETURN` first: the engine
-    # does not model address types, so an accept behind it stays conditional.
-    assert _verdict(ruleset, "ipv4", TCP, 8080, saddr="198.51.100.7")[0] == "conditional"
+    # IPv4 passes ufw-not-local's `-m addrtype --dst-type LOCAL -j RETURN` first: a TCP
+    # connection to the host is to one of its own (local) addresses, so it returns.
+    assert _verdict(ruleset, "ipv4", TCP, 8080, saddr="198.51.100.7")[0] == "accept"
     assert _verdict(ruleset, "ipv4", TCP, 8080, saddr="203.0.113.7")[0] == "drop"
     assert _verdict(ruleset, "ipv6", TCP, 8080)[0] == "drop"
+    assert _verdict(ruleset, "ipv4", TCP, 22)[0] == "accept"
     rows = _rows(ruleset)
-    assert rows[:2] == [
-        ("tcp", 22, 22, "conditional", "accept"),  # IPv4: after ufw-not-local's addrtype
-        ("tcp", 8080, 8080, "conditional", "drop"),
-    ]
-    assert rows[2:] == _rows(fixture(UFW))
+    assert rows[:1] == [("tcp", 8080, 8080, "conditional", "drop")]  # from 198.51.100.0/24
+    assert rows[1:] == _rows(fixture(UFW))
 
 
 # --------------------------------------------------------------------------- firewalld
