@@ -108,17 +108,11 @@ def test_real_ufw_verdicts_meet_real_connections(lab_factory: Any) -> None:
         "drop",
         "drop",
     ]
-    # IPv4 passes ufw-not-local's `-m addrtype --dst-type LOCAL -j RETURN` before any accept:
-    # the engine does not model address types, so ufw's IPv4 accepts are conditional; for a
-    # host's own unicast address the kernel takes that RETURN and the port is reached.
+    # IPv4 passes ufw-not-local's `-m addrtype --dst-type LOCAL -j RETURN` (and MULTICAST,
+    # BROADCAST) before any accept: a connection to the host's own unicast address returns
+    # there, as the kernel showed above, so IPv4 gets the same verdicts as IPv6.
     assert [verdicts[("ipv4", p, n)] for p, n in LISTENING + CLOSED] == [
-        "conditional",
-        "drop",
-        "drop",
-        "conditional",
-        "drop",
-        "drop",
-        "drop",
+        verdicts[("ipv6", p, n)] for p, n in LISTENING + CLOSED
     ]
     assert seen[("ipv4", "tcp", 22)][1] == "open" and seen[("ipv4", "udp", 53)][1] == "open"
     # 8080 is open to 198.51.100.0/24 over IPv4 only; the client is not in it.
