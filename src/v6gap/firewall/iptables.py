@@ -3,8 +3,8 @@
 Each ``*table`` becomes a table of family ip or ip6; built-in chains get their hook and the
 priority iptables registers them at (raw -300, mangle -150, nat -100, filter 0, security 50).
 Match modules (read in ``_ipt_matches``) outside the common set (tcp, udp, multiport, icmp,
-icmp6, conntrack, state, comment, limit, hl, ttl) become ``Unknown`` matches with their text,
-never dropped.
+icmp6, conntrack, state, comment, limit, iprange, addrtype, hl, ttl) become ``Unknown`` matches
+with their text, never dropped.
 """
 
 from __future__ import annotations
