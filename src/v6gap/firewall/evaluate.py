@@ -278,7 +278,7 @@ def _judge(
         assert flowing is not None
         stage = str(chain.hook)
         if stage not in runs:
-            seen_at = dataclasses.replace(c, hook=stage, oif=c.oif if stage == c.hook else None)
+            seen_at = c if stage == c.hook else dataclasses.replace(c, hook=stage, oif=None)
             runs[stage] = _Run(seen_at, index, sources_seen)
         res = runs[stage].chain(table, chain, ())
         for name in ("drop", "unknown"):
