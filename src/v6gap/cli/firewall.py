@@ -283,6 +283,8 @@ def explain(
         lines += ["otherwise:", *(f"  {step}" for step in decision.other_trace)]
     if decision.sources:
         lines.append("accepted from: " + "; ".join(decision.sources))
+    if decision.interfaces:
+        lines.append("accepted on: " + ", ".join(decision.interfaces))
     write_output("\n".join(lines) + "\n", output)
     return 0
 

@@ -25,6 +25,7 @@ from v6gap.firewall.model import (
     AddrTypeMatch,
     AnyOf,
     Chain,
+    IfaceMatch,
     Interval,
     Match,
     Rules,
@@ -77,23 +78,33 @@ _HOW = {Tri.TRUE: _SURE, Tri.MAYBE: _MAYBE, Tri.UNKNOWN: _UNSURE}
 class _Run:
     """One class evaluated over one ruleset; chain results are memoised per chain."""
 
-    def __init__(self, c: PacketClass, index: RuleIndex, seen: Optional[list[Interval]]) -> None:
+    def __init__(
+        self,
+        c: PacketClass,
+        index: RuleIndex,
+        seen: Optional[list[Interval]],
+        interfaces: Optional[set[str]] = None,
+    ) -> None:
         self.c = c
         self.memo: dict[tuple[int, str], _Outcomes] = {}
         self.index = index
         self.seen = seen
+        self.interfaces = interfaces
         self.typed = False  # an address-type match on the destination answered "maybe"
 
-    def _note_sources(self, matches: tuple[Match, ...]) -> None:
-        """Record the source ranges of a rule that can match: they may split the class."""
-        if self.seen is None:
-            return
+    def _note_cuts(self, matches: tuple[Match, ...]) -> None:
+        """Record the source ranges and input interfaces of a rule that can match: they may
+        split the class (which sources, which interfaces are accepted)."""
         for match in matches:
             if isinstance(match, AddrMatch) and match.field == "saddr":
-                self.seen.extend(match.ranges)
+                if self.seen is not None:
+                    self.seen.extend(match.ranges)
+            elif isinstance(match, IfaceMatch) and match.field == "iif":
+                if self.interfaces is not None:
+                    self.interfaces.update(n for n in match.names if n not in ("lo", "*"))
             elif isinstance(match, AnyOf):
                 for alternative in match.alternatives:
-                    self._note_sources(alternative)
+                    self._note_cuts(alternative)
 
     def _pick(self, owner: object, items: Callable[[], Sequence[tuple[Match, ...]]]) -> list[int]:
         c = self.c
@@ -115,7 +126,7 @@ class _Run:
                 self.typed = any(
                     isinstance(m, AddrTypeMatch) and m.field == "daddr" for m in rule.matches
                 )
-            self._note_sources(rule.matches)
+            self._note_cuts(rule.matches)
             step = str(rule.origin) + (f" [limit {rule.limit}]" if rule.limit else "")
             sub = self.verdict(table, rule.verdict, step, (*stack, key))
             for name, path in sub.paths.items():
@@ -153,7 +164,7 @@ class _Run:
                 found = all_of(when, self.c)
                 if found is Tri.FALSE:
                     continue
-                self._note_sources(when)
+                self._note_cuts(when)
                 sub = self.verdict(table, target, f"{step} (vmap)", stack)
                 for name, path in sub.paths.items():
                     out.add(name, Path(path.trace, max(path.how, _HOW[found])))
@@ -225,25 +236,28 @@ def judge(
     c: PacketClass,
     index: Optional[RuleIndex] = None,
     sources_seen: Optional[list[Interval]] = None,
+    interfaces_seen: Optional[set[str]] = None,
 ) -> Judgement:
     """The verdict for every new connection of class ``c`` on its hook.
 
     Pass one ``RuleIndex`` to many calls on the same ruleset to share its filing work. With
     ``sources_seen``, the source ranges of every rule that could match are appended to it: a
-    class is split by source only where those ranges cut it."""
+    class is split by source only where those ranges cut it; ``interfaces_seen`` gets the input
+    interface names (or ``name*`` patterns) those rules ask for."""
     index = index or RuleIndex()
     if c.hook == "input" and c.daddr is None and ruleset.local is not None:
         c = dataclasses.replace(c, local=_local_of(ruleset.local, c.family))
     elif c.hook == "forward" and not c.routed:
         c = dataclasses.replace(c, routed=True)
-    found, typed = _judge(ruleset, c, index, sources_seen)
+    seen = (sources_seen, interfaces_seen)
+    found, typed = _judge(ruleset, c, index, seen)
     if not typed or c.daddr_types is not None or len(address_types(c, "daddr") or ()) < 2:
         return found
     # An address-type match told some of the class's destinations from others (ufw's
     # ufw-not-local returns for local, multicast and broadcast in three rules): judge each type
     # alone, or the rule after them would seem to catch what none of them let through.
     parts = [
-        _judge(ruleset, dataclasses.replace(c, daddr_types=frozenset({t})), index, sources_seen)[0]
+        _judge(ruleset, dataclasses.replace(c, daddr_types=frozenset({t})), index, seen)[0]
         for t in sorted(address_types(c, "daddr") or (), key=lambda t: (t != "local", t))
     ]
     return _merged(parts)
@@ -264,7 +278,10 @@ def _merged(parts: list[Judgement]) -> Judgement:
 
 
 def _judge(
-    ruleset: Ruleset, c: PacketClass, index: RuleIndex, sources_seen: Optional[list[Interval]]
+    ruleset: Ruleset,
+    c: PacketClass,
+    index: RuleIndex,
+    seen: tuple[Optional[list[Interval]], Optional[set[str]]],
 ) -> tuple[Judgement, bool]:
     """``judge`` of one class, and whether an address-type match on its destination answered
     "for some packets" (a reason to split the class by destination type)."""
@@ -279,7 +296,7 @@ def _judge(
         stage = str(chain.hook)
         if stage not in runs:
             seen_at = c if stage == c.hook else dataclasses.replace(c, hook=stage, oif=None)
-            runs[stage] = _Run(seen_at, index, sources_seen)
+            runs[stage] = _Run(seen_at, index, *seen)
         res = runs[stage].chain(table, chain, ())
         for name in ("drop", "unknown"):
             if name in res.paths:

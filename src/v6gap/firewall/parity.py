@@ -12,13 +12,14 @@ is "from the network".
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from v6gap.errors import InputError
 from v6gap.firewall import _names
 from v6gap.firewall._index import RuleIndex
-from v6gap.firewall.evaluate import ClassVerdict, PacketClass, judge
+from v6gap.firewall.evaluate import ClassVerdict, Judgement, PacketClass, judge
 from v6gap.firewall.model import ICMP, ICMPV6, PORT_PROTOCOLS, TCP, UDP, Interval, Ruleset
 from v6gap.firewall.partition import (
     cut,
@@ -42,12 +43,14 @@ MAX_SOURCES_SHOWN = 4
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict over every source: ``sources`` lists those accepted when it is conditional."""
+    """A verdict over every source and input interface: when it is conditional, ``sources``
+    and ``interfaces`` list those accepted where the ruleset tells them apart."""
 
     verdict: ClassVerdict
     trace: tuple[str, ...]
     other_trace: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
+    interfaces: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
         """The JSON shape of ``explain`` and of each side of a parity difference's ``why``."""
@@ -56,6 +59,8 @@ class Decision:
             data["other_trace"] = list(self.other_trace)
         if self.sources:
             data["accepted_sources"] = list(self.sources)
+        if self.interfaces:
+            data["accepted_interfaces"] = list(self.interfaces)
         return data
 
 
@@ -125,7 +130,7 @@ def decide(
     if _RANK[rest.verdict] >= _RANK[opening.verdict]:
         return opening
     trace = tuple(f"established packets: {step}" for step in rest.trace)
-    return Decision(rest.verdict, trace, opening.trace, rest.sources)
+    return Decision(rest.verdict, trace, opening.trace, rest.sources, rest.interfaces)
 
 
 def _decide(
@@ -144,14 +149,50 @@ def _decide(
     """The verdict for packets of one conntrack state from every (or one) network source."""
     index = index or RuleIndex()
     seen: list[Interval] = []
+    names: set[str] = set()
 
-    def packets(source: Optional[Interval]) -> PacketClass:
+    def packets(source: Optional[Interval], on: Optional[str] = iif) -> PacketClass:
         where = (route.hook, route.oif, route.daddr)
         return PacketClass(
-            family, protocol, dport, icmp_type, source, iif, ct_state, hop_limit, *where
+            family, protocol, dport, icmp_type, source, on, ct_state, hop_limit, *where
         )
 
-    first = judge(ruleset, packets(saddr), index, seen)
+    first = judge(ruleset, packets(saddr), index, seen, names)
+    found = _by_source(ruleset, family, first, seen, saddr, packets, index)
+    if found.verdict != "conditional" or iif is not None or not names:
+        return found
+    on = _interfaces(ruleset, names, lambda name: packets(saddr, name), index)
+    return dataclasses.replace(found, interfaces=on)
+
+
+# Stands for every input interface that none of a ruleset's names or patterns matches.
+_OTHER_INTERFACE = "\x00"
+
+
+def _interfaces(
+    ruleset: Ruleset, names: set[str], on: Callable[[str], PacketClass], index: RuleIndex
+) -> tuple[str, ...]:
+    """The input interfaces (names, ``name*`` patterns, "other interfaces") that accept some of
+    a conditional class; () when every interface accepts some of it (the interface is not what
+    decides)."""
+    shown = {n: n[:-1] + _OTHER_INTERFACE if n.endswith("*") else n for n in sorted(names)}
+    shown["other interfaces"] = _OTHER_INTERFACE
+    accepted = [
+        label for label, name in shown.items() if judge(ruleset, on(name), index).verdict != "drop"
+    ]
+    return tuple(accepted) if len(accepted) < len(shown) else ()
+
+
+def _by_source(
+    ruleset: Ruleset,
+    family: str,
+    first: Judgement,
+    seen: list[Interval],
+    saddr: Optional[Interval],
+    packets: Callable[[Optional[Interval]], PacketClass],
+    index: RuleIndex,
+) -> Decision:
+    """The verdict over the sources the ruleset tells apart (``seen``), within ``saddr``."""
     atoms = source_cuts(family, seen)
     if saddr is not None:
         atoms = [(max(a, saddr[0]), min(b, saddr[1])) for a, b in atoms]

@@ -10,11 +10,13 @@ from tests.conftest import make_snapshot
 from tests.unit.firewall.rulesets import (
     ACCEPT,
     CASES,
+    DROP,
     FIXTURES,
     Nft,
     fixture,
     inet_input,
     match,
+    meta,
     payload,
     tcp_dport,
 )
@@ -72,6 +74,30 @@ def test_conditional_sources_are_named() -> None:
     assert ssh.ipv4 == "conditional" and ssh.from_port == ssh.to_port == 22
     accepted = ssh.why["ipv4"]["accepted_sources"]
     assert accepted[0].startswith("0.0.0.0/2") and not any(a == "198.51.100.0/24" for a in accepted)
+
+
+def test_conditional_interfaces_are_named() -> None:
+    iifname = meta("iifname")
+    ruleset = inet_input(
+        [match(iifname, "eth1"), DROP],
+        [match(iifname, "eth*"), tcp_dport(22), ACCEPT],
+        [match(iifname, "wg0"), tcp_dport(22), ACCEPT],
+    )
+    ssh = explain(ruleset, "ipv6", 6, 22)
+    assert ssh.verdict == "conditional" and ssh.interfaces == ("eth*", "wg0")
+    assert ssh.to_data()["accepted_interfaces"] == ["eth*", "wg0"]
+    assert explain(ruleset, "ipv6", 6, 22, iif="eth1").verdict == "drop"
+    assert explain(ruleset, "ipv6", 6, 22, iif="eth0").verdict == "accept"
+    # Every other interface but one: the list names the exception's complement.
+    open_ = inet_input([match(iifname, "eth1"), DROP], [tcp_dport(22), ACCEPT])
+    assert explain(open_, "ipv6", 6, 22).interfaces == ("other interfaces",)
+    # Conditional by source alone: no interface list.
+    by_source = inet_input(
+        [match(iifname, "eth1"), tcp_dport(22), ACCEPT],
+        [match(payload("ip6", "saddr"), {"prefix": {"addr": "2001:db8::", "len": 32}}), ACCEPT],
+    )
+    web = explain(by_source, "ipv6", 6, 80)
+    assert web.verdict == "conditional" and web.interfaces == () and web.sources
 
 
 @pytest.mark.parametrize("case", ["inet-policy-drop", "docker-internal-nft", "empty"])
