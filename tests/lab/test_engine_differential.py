@@ -22,6 +22,9 @@ What counts as what:
 * ``conditional``/``unknown``: not comparable; counted. The engine is told the path's interface,
   source and destination, so in generated rulesets only a ``limit`` may leave it undecided
   (``conditional``); any other undecided verdict fails the test.
+* each probe is also judged without its destination (any of the host's, for UDP of any
+  delivered route type: local, multicast, broadcast): when that verdict is decided it holds for
+  the probe's destination too, so it is compared as well (tallied ``undirected``).
 
 Static neighbour entries on both sides keep IPv6 working under a ``policy drop`` that does not
 let neighbour discovery in (IPv4's ARP is not filtered by these tables): the engine judges new
@@ -208,57 +211,76 @@ class Bench:
     # -- the comparison ---------------------------------------------------------------------------
 
     def compare(
-        self, label: str, text: str, refusing_reject: bool = False, decided: bool = False
+        self,
+        label: str,
+        text: str,
+        refusing_reject: bool = False,
+        decided: bool = False,
+        undirected_decided: bool = False,
     ) -> list[str]:
         """Disagreements between the engine and the real outcome for every sampled probe.
 
+        Each probe is judged twice: with the destination the client used, and without one (any
+        destination delivered to the host: for UDP also multicast and broadcast ones, told apart
+        by address-type matches). A decided verdict of either must be what the kernel did.
+
         With ``decided``, an undecided verdict is a failure too, except ``conditional`` where the
-        ruleset rate-limits (``limit``): only some packets match such a rule."""
+        ruleset rate-limits (``limit``): only some packets match such a rule. With
+        ``undirected_decided`` the judgement without a destination must be decided as well."""
         ruleset = self.read_back()
         outcomes = self.probe(self.probes)
         problems = []
+        limited = "limit" in text
         for probe, outcome in zip(self.probes, outcomes):
             protocol = TCP if probe.proto == "tcp" else UDP
             source = self.client[(probe.path, probe.family)]
-            # A listening port needs the whole handshake; a closed one answers the first packet.
-            decision = explain(
-                ruleset,
-                probe.family,
-                protocol,
-                probe.port,
-                saddr=source,
-                iif=probe.path,
-                connection=probe.listening,
-                daddr=self.server[(probe.path, probe.family)],
-                hook="input" if self.oif is None else "forward",
-                oif=self.oif,
-            )
-            verdict = decision.verdict
-            self.tally[verdict] += 1
-            if verdict in ("conditional", "unknown"):
-                limited = verdict == "conditional" and "limit" in text
-                if decided and not limited:
-                    problems.append(
-                        f"{probe.proto}/{probe.port} over {probe.family}: engine says {verdict} "
-                        "for a ruleset built only from matches it should decide\n    trace: "
-                        + "\n           ".join(decision.trace)
-                    )
-                continue
-            agree = _agrees(verdict, outcome, probe.listening, refusing_reject)
-            if not agree and outcome in SLOW:
+            judged = []
+            for daddr in (self.server[(probe.path, probe.family)], None):
+                # A listening port needs the whole handshake; a closed one answers the first
+                # packet.
+                decision = explain(
+                    ruleset,
+                    probe.family,
+                    protocol,
+                    probe.port,
+                    saddr=source,
+                    iif=probe.path,
+                    connection=probe.listening,
+                    daddr=daddr,
+                    hook="input" if self.oif is None else "forward",
+                    oif=self.oif,
+                )
+                which = f"to {daddr}" if daddr else "to any destination of the host"
+                prefix = "" if daddr else "undirected "
+                self.tally[prefix + decision.verdict] += 1
+                must = decided if daddr else undirected_decided
+                if decision.verdict not in ("accept", "drop"):
+                    if must and not (decision.verdict == "conditional" and limited):
+                        problems.append(
+                            f"{probe.proto}/{probe.port} over {probe.family} {which}: engine "
+                            f"says {decision.verdict} for a ruleset built only from matches it "
+                            "should decide\n    trace: " + "\n           ".join(decision.trace)
+                        )
+                    continue
+                judged.append((prefix, which, decision))
+            agree = [
+                _agrees(d.verdict, outcome, probe.listening, refusing_reject) for *_, d in judged
+            ]
+            if not all(agree) and outcome in SLOW:
                 # A busy machine can miss the short timeout: ask once more, patiently, before
                 # calling it a disagreement (a dropped packet stays dropped).
                 outcome = self.probe((probe,), RETRY_TIMEOUT)[0]
                 self.tally["retried"] += 1
-                agree = _agrees(verdict, outcome, probe.listening, refusing_reject)
-            self.tally["compared"] += 1
-            if not agree:
-                state = "listening" if probe.listening else "closed"
-                problems.append(
-                    f"{probe.proto}/{probe.port} over {probe.family} ({state}) from "
-                    f"{source} via {probe.path}: engine says {verdict}, the kernel gave "
-                    f"{outcome}\n    trace: " + "\n           ".join(decision.trace)
-                )
+            for prefix, which, decision in judged:
+                self.tally[prefix + "compared"] += 1
+                if not _agrees(decision.verdict, outcome, probe.listening, refusing_reject):
+                    state = "listening" if probe.listening else "closed"
+                    problems.append(
+                        f"{probe.proto}/{probe.port} over {probe.family} ({state}) from "
+                        f"{source} via {probe.path} {which}: engine says {decision.verdict}, "
+                        f"the kernel gave {outcome}\n    trace: "
+                        + "\n           ".join(decision.trace)
+                    )
         if problems:
             problems.insert(0, f"ruleset {label}:\n{text}")
             problems.append("notes: " + "; ".join(ruleset.notes))
@@ -301,18 +323,23 @@ def bench() -> Iterator[Bench]:
     lab = Lab(scenario, suffix=unique_suffix(), link_local="none")
     lab.up()
     try:
-        for host, peer in (("client", "server"), ("server", "client")):
-            for path in PATHS:
-                mac = _mac(lab, peer, path)
-                for family in FAMILIES:
-                    address = lab.addr(peer, family, path)
-                    argv = [*NEIGH, address, "lladdr", mac, "dev", path, "nud", "permanent"]
-                    lab.exec(host, argv, check=True)
+        _pin_neighbours(lab, [(("client", p), ("server", p)) for p in PATHS])
         made = Bench(lab, _prober(lab))
         yield made
         print(f"\ndifferential tally: {dict(made.tally)}")
     finally:
         lab.down()
+
+
+def _pin_neighbours(lab: Lab, links: list[tuple[tuple[str, str], tuple[str, str]]]) -> None:
+    """Permanent neighbour entries both ways on each ``((host, ifname), (peer, ifname))``."""
+    for ends in links:
+        for (host, ifname), (peer, peer_ifname) in (ends, ends[::-1]):
+            mac = _mac(lab, peer, peer_ifname)
+            for family in FAMILIES:
+                address = lab.addr(peer, family, peer_ifname)
+                argv = [*NEIGH, address, "lladdr", mac, "dev", ifname, "nud", "permanent"]
+                lab.exec(host, argv, check=True)
 
 
 def _prober(lab: Lab) -> subprocess.Popen[bytes]:
@@ -321,9 +348,14 @@ def _prober(lab: Lab) -> subprocess.Popen[bytes]:
 
 
 def check(
-    bench: Bench, label: str, text: str, refusing_reject: bool = False, decided: bool = False
+    bench: Bench,
+    label: str,
+    text: str,
+    refusing_reject: bool = False,
+    decided: bool = False,
+    undirected_decided: bool = False,
 ) -> None:
-    problems = bench.compare(label, text, refusing_reject, decided)
+    problems = bench.compare(label, text, refusing_reject, decided, undirected_decided)
     assert not problems, "engine and kernel disagree\n" + "\n".join(problems)
 
 
@@ -500,6 +532,66 @@ table inet last {
 }""",
         False,
     ),
+    # Every probe goes to one of the server's unicast addresses from one of the client's: the
+    # destination's route type is local, the source's unicast.
+    "address types: fib daddr and saddr type": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    fib saddr type local drop
+    fib daddr type != local drop
+    fib daddr type local tcp dport { 22, 443 } accept
+    fib daddr type { local, multicast } udp dport 53 accept
+    fib daddr type local udp dport 5353 accept
+    fib daddr type multicast tcp dport 8080 accept
+    fib daddr type { broadcast, multicast } udp dport 54 accept
+    fib saddr type unicast tcp dport 23 accept
+    fib saddr type != unicast udp dport 9000 accept
+  }
+}""",
+        False,
+    ),
+    "address types in a user chain and on prerouting": (
+        f"""table inet pre {{
+  chain pre {{ type filter hook prerouting priority -150; policy accept;
+    fib daddr type local tcp dport 9000 drop
+    fib daddr type != local udp dport 53 drop
+    fib saddr type local tcp dport 22 drop
+  }}
+}}
+table inet t {{
+  chain not_local {{
+    fib daddr type local return
+    fib daddr type multicast return
+    fib daddr type broadcast return
+    {ADMIN}
+  }}
+  chain input {{ type filter hook input priority 0; policy drop;
+    jump not_local
+    udp dport {{ 53, 54, 5353 }} accept
+    tcp dport {{ 22, 443, 9000 }} accept
+  }}
+}}""",
+        False,
+    ),
+    # The client is 192.0.2.1 and 2001:db8:1::1 on eth0, 192.0.2.65 and 2001:db8:2::1 on eth1:
+    # each range holds one path's source and not the other's.
+    "address ranges": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    ip saddr 192.0.2.1-192.0.2.9 tcp dport 22 accept
+    ip saddr 192.0.2.60-192.0.2.70 tcp dport 443 accept
+    ip saddr != 192.0.2.2-192.0.2.64 udp dport 53 accept
+    ip saddr { 192.0.2.65-192.0.2.65, 198.51.100.0-198.51.100.9 } udp dport 54 accept
+    ip6 saddr 2001:db8:1::1-2001:db8:1::ff udp dport 5353 accept
+    ip6 saddr 2001:db8:1::2-2001:db8:2::1 tcp dport 8080 accept
+    ip6 saddr != 2001:db8:1::-2001:db8:1::ffff tcp dport 23 accept
+    ip6 saddr { 2001:db8:2::2-2001:db8:2::5, 2001:db8:1::1 } udp dport 9000 accept
+    ip daddr 192.0.2.60-192.0.2.70 tcp dport 9000 accept
+    ip6 daddr 2001:db8:1::-2001:db8:1::2 tcp dport 9000 accept
+  }
+}""",
+        False,
+    ),
 }
 
 IPTABLES = """*filter
@@ -543,7 +635,7 @@ def test_hand_written_nft(bench: Bench, label: str) -> None:
     text, refusing = NFT_CASES[label]
     bench.flush()
     bench.lab.load_nft("server", text)
-    check(bench, label, text, refusing)
+    check(bench, label, text, refusing, decided=True)
 
 
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
@@ -552,6 +644,92 @@ def test_hand_written_iptables(bench: Bench, backend: Backend) -> None:
     bench.lab.load_iptables("server", IPTABLES, 4, backend)
     bench.lab.load_iptables("server", IP6TABLES, 6, backend)
     check(bench, f"iptables-{backend}", f"{IPTABLES}\n{IP6TABLES}")
+
+
+FILTER_HEAD = "*filter\n:INPUT DROP [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+
+
+def _not_local(family: int) -> str:
+    """ufw's ufw-not-local in front of plain accepts: the chain returns what is for the host
+    (IPv6 has no broadcast: ip6tables refuses the type)."""
+    types = ("LOCAL", "MULTICAST", "BROADCAST") if family == 4 else ("LOCAL", "MULTICAST")
+    returns = "".join(f"-A not-local -m addrtype --dst-type {t} -j RETURN\n" for t in types)
+    return f"""{FILTER_HEAD}:not-local - [0:0]
+-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A INPUT -j not-local
+-A INPUT -p udp -m udp --dport 53 -j ACCEPT
+-A INPUT -p udp -m multiport --dports 54,5353 -j ACCEPT
+-A INPUT -p tcp -m multiport --dports 22,443,23 -j ACCEPT
+{returns}-A not-local -j DROP
+COMMIT
+"""
+
+
+def _addrtype_and_iprange(family: int) -> str:
+    """addrtype and iprange matches; each range holds one path's source (client .1/1::1 on
+    eth0, .65/2::1 on eth1) or destination and not the other's."""
+    # (a list of types is one of them in IPv4; IPv6 is test_ip6tables_addrtype_lists')
+    local_or_multicast = "LOCAL,MULTICAST" if family == 4 else "LOCAL"
+    if family == 4:
+        near, far, dst = "192.0.2.1-192.0.2.9", "192.0.2.60-192.0.2.70", "192.0.2.60-192.0.2.70"
+    else:
+        near = "2001:db8:1::1-2001:db8:1::ff"
+        far = "2001:db8:1::2-2001:db8:2::1"
+        dst = "2001:db8:1::-2001:db8:1::2"
+    return f"""{FILTER_HEAD}-A INPUT -m addrtype --src-type LOCAL -j DROP
+-A INPUT -m addrtype ! --dst-type LOCAL -j DROP
+-A INPUT -p tcp -m addrtype --dst-type LOCAL -m tcp --dport 22 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type {local_or_multicast} -m udp --dport 53 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type MULTICAST -m udp --dport 5353 -j ACCEPT
+-A INPUT -p tcp -m addrtype --src-type UNICAST -m tcp --dport 23 -j ACCEPT
+-A INPUT -p tcp -m iprange --src-range {near} -m tcp --dport 443 -j ACCEPT
+-A INPUT -p tcp -m iprange ! --src-range {near} -m tcp --dport 8080 -j ACCEPT
+-A INPUT -p udp -m iprange --src-range {far} -m udp --dport 5353 -j ACCEPT
+-A INPUT -p tcp -m iprange --dst-range {dst} -m tcp --dport 9000 -j ACCEPT
+-A INPUT -p udp -m iprange ! --dst-range {dst} -m udp --dport 54 -j ACCEPT
+COMMIT
+"""
+
+
+IPTABLES_ADDRESS_CASES = {
+    "ufw-not-local": _not_local,
+    "addrtype and iprange": _addrtype_and_iprange,
+}
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+@pytest.mark.parametrize("label", sorted(IPTABLES_ADDRESS_CASES))
+def test_hand_written_iptables_address_matches(bench: Bench, label: str, backend: Backend) -> None:
+    bench.flush()
+    make = IPTABLES_ADDRESS_CASES[label]
+    for family in (4, 6):
+        bench.lab.load_iptables("server", make(family), family, backend)
+    # ufw-not-local lets every delivered destination type through: the judgement without a
+    # destination (UDP's class split by type) is as decided as the one with it.
+    text = f"{make(4)}\n{make(6)}"
+    undirected = label == "ufw-not-local"
+    check(bench, f"{label} iptables-{backend}", text, decided=True, undirected_decided=undirected)
+
+
+# xt_addrtype reads a list of types differently in IPv6: UNICAST, MULTICAST and UNSPEC there
+# are classes of the address (ipv6_addr_type), each required, and only LOCAL, ANYCAST and
+# UNREACHABLE come from a route lookup, any of them. So LOCAL,MULTICAST needs a multicast
+# address, and UNICAST matches the host's own addresses. IPv4 takes any one listed route type.
+ADDRTYPE_LISTS = f"""{FILTER_HEAD}\
+-A INPUT -p udp -m addrtype --dst-type LOCAL,MULTICAST -m udp --dport 53 -j ACCEPT
+-A INPUT -p tcp -m addrtype --dst-type UNICAST -m tcp --dport 443 -j ACCEPT
+-A INPUT -p tcp -m addrtype --dst-type LOCAL,UNICAST -m tcp --dport 22 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type UNICAST,MULTICAST -m udp --dport 5353 -j ACCEPT
+COMMIT
+"""
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_ip6tables_addrtype_lists(bench: Bench, backend: Backend) -> None:
+    bench.flush()
+    for family in (4, 6):
+        bench.lab.load_iptables("server", ADDRTYPE_LISTS, family, backend)
+    check(bench, f"addrtype lists iptables-{backend}", ADDRTYPE_LISTS, decided=True)
 
 
 RAW_HEAD = "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n"
@@ -624,6 +802,31 @@ INTERFACES = (
     'iifname { "eth0", "lo" }',
     'oifname != "eth1"',  # no output interface on input: always true (the kernel compares "")
 )
+# Around the clients' sources: the two-link lab's 192.0.2.1/2001:db8:1::1 (eth0) and
+# 192.0.2.65/2001:db8:2::1 (eth1), the routed lab's 192.0.2.10/2001:db8:1::10.
+V4_RANGES = (
+    "192.0.2.1-192.0.2.9",
+    "192.0.2.10-192.0.2.70",
+    "192.0.2.2-192.0.2.64",
+    "192.0.2.65-192.0.2.65",
+    "192.0.2.0-192.0.2.255",
+)
+V6_RANGES = (
+    "2001:db8:1::1-2001:db8:1::f",
+    "2001:db8:1::10-2001:db8:2::1",
+    "2001:db8:1::2-2001:db8:1::ffff",
+    "2001:db8:2::-2001:db8:2::ffff",
+)
+# Without iif or oif among fib's flags these are allowed on every hook (nft_fib_validate).
+ADDRESS_TYPES = (
+    "fib daddr type local",
+    "fib daddr type != local",
+    "fib daddr type { local, multicast }",
+    "fib daddr type { broadcast, multicast }",
+    "fib daddr type unicast",
+    "fib saddr type local",
+    "fib saddr type unicast",
+)
 LIMITS = ("limit rate 1/minute burst 1 packets", "limit rate over 1/second")
 PORT_ITEMS = tuple(str(p) for p in PORT_VALUES) + PORT_RANGES
 CT_STATES = ("new", "established,related", "invalid", "new,established", "untracked")
@@ -666,7 +869,7 @@ def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named:
         fam = draw(st.sampled_from(addr_families))
         field = draw(st.sampled_from(["saddr", "saddr", "daddr"]))
         if field == "saddr":
-            pool = V4_PREFIXES if fam == "ip" else V6_PREFIXES
+            pool = V4_PREFIXES + V4_RANGES if fam == "ip" else V6_PREFIXES + V6_RANGES
         else:
             pool = V4_DESTINATIONS if fam == "ip" else V6_DESTINATIONS
         if fam == "ip" and has_named and draw(st.booleans()):
@@ -676,6 +879,8 @@ def _rule(draw: Any, family: str, user: Optional[str], in_user: bool, has_named:
             value = items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
         neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
         parts.append(f"{fam} {field} {neg}{value}")
+    if draw(st.integers(0, 4)) == 0:
+        parts.append(draw(st.sampled_from(ADDRESS_TYPES)))
     if draw(st.integers(0, 3)) == 0:
         neg = "!= " if draw(st.integers(0, 3)) == 0 else ""
         states = draw(st.sampled_from(CT_STATES))
@@ -822,6 +1027,12 @@ def router_bench() -> Iterator[Bench]:
     lab = Lab(scenario.with_host("router", sysctls=quiet), suffix=unique_suffix())
     lab.up()
     try:
+        # As on the two-link lab: rules that drop what is for the router itself (`fib daddr
+        # type local drop` on prerouting) would drop neighbour discovery too.
+        _pin_neighbours(
+            lab,
+            [(("client", "eth0"), ("router", "eth0")), (("router", "eth1"), ("server", "eth0"))],
+        )
         made = Bench(lab, _prober(lab), ("eth0",), firewall="router", oif="eth1")
         yield made
         print(f"\nforward differential tally: {dict(made.tally)}")
@@ -855,6 +1066,30 @@ table inet f {{
     ip saddr 192.0.2.0/26 udp dport 5353 drop
   }}
 }}""",
+    # A routed packet's destination is unicast (the server's, seen from the router) and so
+    # is its source; the client is 192.0.2.10 and 2001:db8:1::10.
+    "forward address types and ranges": f"""table inet pre {{
+  chain pre {{ type filter hook prerouting priority -150; policy accept;
+    {ESTABLISHED}
+    fib daddr type local drop
+    fib daddr type != unicast tcp dport 443 drop
+  }}
+}}
+table inet f {{
+  chain forward {{ type filter hook forward priority 0; policy drop;
+    {ESTABLISHED}
+    fib daddr type local drop
+    fib saddr type local drop
+    fib daddr type unicast tcp dport {{ 22, 443, 23 }} accept
+    fib daddr type != unicast udp dport 53 accept
+    fib daddr type {{ unicast, multicast }} udp dport {{ 5353, 54 }} accept
+    fib saddr type unicast udp dport 9000 {ADMIN}
+    ip saddr 192.0.2.1-192.0.2.9 tcp dport 8080 accept
+    ip6 saddr 2001:db8:1::2-2001:db8:1::ff tcp dport 8080 accept
+    ip saddr 192.0.2.10-192.0.2.20 udp dport 53 accept
+    ip6 daddr != 2001:db8:2::1-2001:db8:2::9 udp dport 53 accept
+  }}
+}}""",
 }
 
 
@@ -876,11 +1111,29 @@ COMMIT
 """
 
 
+def _forward_addrtype(family: int) -> str:
+    span = "192.0.2.10-192.0.2.20" if family == 4 else "2001:db8:1::2-2001:db8:1::ff"
+    unicast_or_multicast = "UNICAST,MULTICAST" if family == 4 else "UNICAST"
+    return f"""*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A FORWARD -m addrtype --dst-type LOCAL -j DROP
+-A FORWARD -p tcp -m addrtype --dst-type UNICAST -m multiport --dports 22,443 -j ACCEPT
+-A FORWARD -p udp -m addrtype ! --dst-type UNICAST -m udp --dport 53 -j ACCEPT
+-A FORWARD -p udp -m addrtype --dst-type {unicast_or_multicast} -m udp --dport 5353 -j ACCEPT
+-A FORWARD -p tcp -m iprange --src-range {span} -m tcp --dport 8080 -j ACCEPT
+-A FORWARD -p udp -m iprange ! --src-range {span} -m udp --dport 54 -j ACCEPT
+COMMIT
+"""
+
+
 @pytest.mark.parametrize("label", sorted(FORWARD_NFT))
 def test_forward_hand_written_nft(router_bench: Bench, label: str) -> None:
     router_bench.flush()
     router_bench.lab.load_nft("router", FORWARD_NFT[label])
-    check(router_bench, label, FORWARD_NFT[label])
+    check(router_bench, label, FORWARD_NFT[label], decided=True)
 
 
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
@@ -889,6 +1142,15 @@ def test_forward_hand_written_iptables(router_bench: Bench, backend: Backend) ->
     for family in (4, 6):
         router_bench.lab.load_iptables("router", _forward_iptables(family), family, backend)
     check(router_bench, f"forward iptables-{backend}", _forward_iptables(6))
+
+
+@pytest.mark.parametrize("backend", ["nft", "legacy"])
+def test_forward_address_types_iptables(router_bench: Bench, backend: Backend) -> None:
+    router_bench.flush()
+    for family in (4, 6):
+        router_bench.lab.load_iptables("router", _forward_addrtype(family), family, backend)
+    text = f"{_forward_addrtype(4)}\n{_forward_addrtype(6)}"
+    check(router_bench, f"forward addrtype iptables-{backend}", text, decided=True)
 
 
 FORWARD_INTERFACES = (
