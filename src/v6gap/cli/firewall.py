@@ -221,6 +221,14 @@ def parity(output: Optional[str], fmt: str, **sources: Any) -> int:
         if d.from_port == d.to_port and d.from_port is not None:
             span = str(d.from_port)
         lines.append(f"{d.proto:<8} {span:<13} {d.ipv4:<12} {d.ipv6:<12} {d.wider}")
+        for family, label in (("ipv4", "IPv4"), ("ipv6", "IPv6")):
+            side = d.why[family]
+            if side.get("accepted_sources"):
+                lines.append(f"  {label} accepts only from: " + "; ".join(side["accepted_sources"]))
+            if side.get("accepted_interfaces"):
+                lines.append(
+                    f"  {label} accepts only on: " + ", ".join(side["accepted_interfaces"])
+                )
     if not differences:
         lines = ["IPv4 and IPv6 give new connections from the network the same verdicts."]
     lines += [f"note: {n}" for n in ruleset.notes]

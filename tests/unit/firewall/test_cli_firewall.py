@@ -41,6 +41,10 @@ def test_parity_json_and_text(capsys: pytest.CaptureFixture[str]) -> None:
     assert text.splitlines()[1].split() == ["tcp", "0-21", "drop", "accept", "ipv6"]
     same = run(capsys, "parity", "--nft", str(FIXTURES / "inet-policy-drop" / "nft.json"))
     assert same.startswith("IPv4 and IPv6 give new connections")
+    # A conditional side says which sources it accepts, under its row.
+    rows = run(capsys, "parity", "--nft", str(FIXTURES / "ip-only-drop" / "nft.json")).splitlines()
+    assert rows[2].split() == ["tcp", "22", "conditional", "accept", "ipv6"]
+    assert rows[3].startswith("  IPv4 accepts only from: 0.0.0.0/2, ")
 
 
 def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
