@@ -19,6 +19,8 @@ from v6gap.firewall._drop_only import mark
 from v6gap.firewall.model import (
     ADDRESS_TYPES,
     CONTINUE,
+    IP6_ADDRESS_CLASSES,
+    IP6_ROUTE_TYPES,
     AddrMatch,
     AddrTypeMatch,
     CtStateMatch,
@@ -108,6 +110,15 @@ class Line:
             end += 1
         self.i = end
         return tokens[start:end]
+
+
+def _address_type(family: str, field: str, types: frozenset[str], negate: bool) -> AddrTypeMatch:
+    """``-m addrtype``'s types; in IPv6 some are classes of the address, each required."""
+    if family == "ipv4" and types and types <= ADDRESS_TYPES:
+        return AddrTypeMatch(field, types, negate)
+    if family == "ipv6" and types and types <= IP6_ADDRESS_CLASSES | IP6_ROUTE_TYPES:
+        return AddrTypeMatch(field, types & IP6_ROUTE_TYPES, negate, types & IP6_ADDRESS_CLASSES)
+    raise ValueError(",".join(sorted(types)))  # ip6tables refuses the others too
 
 
 def address_span(text: str, family: str) -> Optional[Interval]:
@@ -209,10 +220,8 @@ def _module_words(line: Line, module: str, args: list[str]) -> None:
                 # (--limit-iface-in/out take no value and are not modelled: the whole module
                 # becomes unknown through the else below)
                 types = frozenset(t.lower() for t in value.split(","))
-                if not types or not types <= ADDRESS_TYPES:
-                    raise ValueError(value)
                 field = "saddr" if option == "--src-type" else "daddr"
-                line.matches.append(AddrTypeMatch(field, types, negate))
+                line.matches.append(_address_type(line.family, field, types, negate))
             elif option == "--comment":
                 line.comment = value
             elif option == "--limit":

@@ -10,6 +10,7 @@ destination address, a rate limit); ``unknown`` a match this engine does not und
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 from typing import Optional
@@ -94,6 +95,13 @@ _LOOPBACK = {f: _names.address_range(_names.LOOPBACK[f], f) for f in ("ipv4", "i
 _BROADCAST = (0xFFFF_FFFF, 0xFFFF_FFFF)
 
 
+def destined(c: PacketClass, kind: str) -> PacketClass:
+    """The part of a class delivered to the host whose destination has route type ``kind``
+    (multicast and broadcast ones with their addresses, so destination matches see them)."""
+    span = {"multicast": _MULTICAST[c.family], "broadcast": _BROADCAST}.get(kind, c.daddr)
+    return dataclasses.replace(c, daddr_types=frozenset({kind}), daddr=span)
+
+
 def _inside(span: Optional[Interval], outer: Optional[Interval]) -> Tri:
     if span is None or outer is None:
         return Tri.MAYBE if outer is not None else Tri.FALSE
@@ -128,14 +136,42 @@ def address_types(c: PacketClass, field: str) -> Optional[frozenset[str]]:
     return DELIVERED_TYPES[c.family]
 
 
-def _addr_type(match: AddrTypeMatch, c: PacketClass) -> Tri:
-    types = address_types(c, match.field)
+# ip6tables' classes of an address (ipv6_addr_type) as the route types that have them: the
+# host's own addresses and routed ones are unicast addresses.
+_CLASS_OF = {
+    "unicast": frozenset({"local", "unicast", "anycast"}),
+    "multicast": frozenset({"multicast"}),
+}
+
+
+def _one_of(types: Optional[frozenset[str]], wanted: frozenset[str]) -> Tri:
     if types is None:
         return Tri.MAYBE
-    found = Tri.TRUE if types <= match.types else Tri.MAYBE
-    if types.isdisjoint(match.types):
-        found = Tri.FALSE
-    return _negated(found, match.negate)
+    if types.isdisjoint(wanted):
+        return Tri.FALSE
+    return Tri.TRUE if types <= wanted else Tri.MAYBE
+
+
+def _unspecified(span: Optional[Interval], field: str) -> Tri:
+    """Whether the address is :: (only a source is: duplicate address detection)."""
+    if span is None:
+        return Tri.MAYBE if field == "saddr" else Tri.FALSE
+    if span == (0, 0):
+        return Tri.TRUE
+    return Tri.MAYBE if span[0] == 0 else Tri.FALSE
+
+
+def _addr_type(match: AddrTypeMatch, c: PacketClass) -> Tri:
+    types = address_types(c, match.field)
+    found = [_one_of(types, match.types)] if match.types else []
+    for kind in match.required:
+        if kind == "unspec":
+            span = c.saddr if match.field == "saddr" else c.daddr
+            found.append(_unspecified(span, match.field))
+        else:
+            found.append(_one_of(types, _CLASS_OF[kind]))
+    result = Tri.FALSE if Tri.FALSE in found else Tri.MAYBE if Tri.MAYBE in found else Tri.TRUE
+    return _negated(result, match.negate)
 
 
 def _iface(match: IfaceMatch, c: PacketClass) -> Tri:

@@ -19,7 +19,7 @@ from typing import Literal, Optional
 
 from v6gap.firewall._index import RuleIndex
 from v6gap.firewall._match_class import PacketClass as PacketClass  # the engine's public name
-from v6gap.firewall._match_class import Tri, address_types, all_of, rule_matches
+from v6gap.firewall._match_class import Tri, address_types, all_of, destined, rule_matches
 from v6gap.firewall.model import (
     AddrMatch,
     AddrTypeMatch,
@@ -257,7 +257,7 @@ def judge(
     # ufw-not-local returns for local, multicast and broadcast in three rules): judge each type
     # alone, or the rule after them would seem to catch what none of them let through.
     parts = [
-        _judge(ruleset, dataclasses.replace(c, daddr_types=frozenset({t})), index, seen)[0]
+        _judge(ruleset, destined(c, t), index, seen)[0]
         for t in sorted(address_types(c, "daddr") or (), key=lambda t: (t != "local", t))
     ]
     return _merged(parts)

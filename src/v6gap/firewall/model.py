@@ -108,14 +108,23 @@ ADDRESS_TYPES = frozenset(
 )
 
 
+# ip6tables' addrtype tests these on the address itself (each listed one must hold), and only
+# local, anycast and unreachable through a route lookup (any one listed): xt_addrtype's IPv6
+# match, seen against the kernel by the differential lab test.
+IP6_ADDRESS_CLASSES = frozenset({"unicast", "multicast", "unspec"})
+IP6_ROUTE_TYPES = frozenset({"local", "anycast", "unreachable"})
+
+
 @dataclass(frozen=True)
 class AddrTypeMatch:
     """The route type of the source or destination address (``-m addrtype --dst-type LOCAL``,
-    ``fib daddr type local``): ``local`` is an address of this host."""
+    ``fib daddr type local``): ``local`` is an address of this host. Any of ``types`` matches;
+    every class in ``required`` must hold as well (ip6tables only, see IP6_ADDRESS_CLASSES)."""
 
     field: str  # saddr or daddr
     types: frozenset[str]  # of ADDRESS_TYPES
     negate: bool = False
+    required: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from v6gap.firewall.model import (
     Rules,
     Unknown,
 )
-from v6gap.firewall.parity import parity
+from v6gap.firewall.parity import explain, parity
 
 SAVES = [
     (case, f.name.removesuffix(".txt"))
@@ -241,8 +241,13 @@ def test_iprange_and_addrtype_are_understood() -> None:
     assert dst.ranges == (((0x20010DB8 << 96) + 1, (0x20010DB8 << 96) + 0xFF),)
     local, proto = _one("-m addrtype --dst-type LOCAL -p tcp -j ACCEPT", v4).matches
     assert local == AddrTypeMatch("daddr", frozenset({"local"})) and isinstance(proto, ProtoMatch)
-    (types,) = _one("-m addrtype ! --src-type LOCAL,MULTICAST -j DROP").matches
+    (types,) = _one("-m addrtype ! --src-type LOCAL,MULTICAST -j DROP", v4).matches
     assert types == AddrTypeMatch("saddr", frozenset({"local", "multicast"}), negate=True)
+    # ip6tables: MULTICAST (and UNICAST, UNSPEC) is a class of the address that must hold too.
+    (types,) = _one("-m addrtype ! --src-type LOCAL,MULTICAST -j DROP").matches
+    assert types == AddrTypeMatch(
+        "saddr", frozenset({"local"}), negate=True, required=frozenset({"multicast"})
+    )
     # What is not modelled stays unknown: a reversed range, an unknown type, an interface limit.
     for rule in (
         "-m iprange --src-range 10.0.0.9-10.0.0.1 -j ACCEPT",
@@ -250,3 +255,21 @@ def test_iprange_and_addrtype_are_understood() -> None:
         "-m addrtype --dst-type LOCAL --limit-iface-in -j ACCEPT",
     ):
         assert isinstance(_one(rule, v4).matches[-1], Unknown), rule
+    assert isinstance(_one("-m addrtype --dst-type BROADCAST -j DROP").matches[0], Unknown)
+
+
+def test_ip6tables_address_type_lists_hold_as_the_kernel_reads_them() -> None:
+    # What the differential lab test saw: LOCAL,MULTICAST needs a multicast address in IPv6,
+    # and UNICAST takes the host's own addresses; in IPv4 either listed type is enough.
+    head = "*filter\n:INPUT DROP [0:0]\n"
+    rules = (
+        "-A INPUT -p udp -m addrtype --dst-type LOCAL,MULTICAST -m udp --dport 53 -j ACCEPT\n"
+        "-A INPUT -p tcp -m addrtype --dst-type UNICAST -m tcp --dport 443 -j ACCEPT\n"
+    )
+    v6 = read_save(head + rules + "COMMIT\n", "ip6tables-save")
+    assert explain(v6, "ipv6", 17, 53, daddr="2001:db8::1").verdict == "drop"
+    assert explain(v6, "ipv6", 17, 53, daddr="ff02::fb").verdict == "drop"  # not local: no route
+    assert explain(v6, "ipv6", 6, 443).verdict == "accept"
+    v4 = read_save(head + rules.replace("UNICAST", "LOCAL") + "COMMIT\n", "iptables-save")
+    assert explain(v4, "ipv4", 17, 53, daddr="192.0.2.1").verdict == "accept"
+    assert explain(v4, "ipv4", 17, 53, daddr="224.0.0.251").verdict == "accept"
