@@ -283,8 +283,9 @@ def explain(
     ruleset = _load(_given(**sources))
     decision = run(ruleset, fam, _protocol(protocol), dport, type_number, saddr, iif, daddr=daddr)
     data = decision.to_data()
+    notes = list(ruleset.notes)  # what the verdict does not take into account, as parity says
     if fmt == "json":
-        write_output(json.dumps(data, indent=2) + "\n", output)
+        write_output(json.dumps({**data, "notes": notes}, indent=2) + "\n", output)
         return 0
     lines = [f"verdict: {decision.verdict}", *(f"  {step}" for step in decision.trace)]
     if "other_trace" in data:
@@ -293,6 +294,7 @@ def explain(
         lines.append("accepted from: " + "; ".join(decision.sources))
     if decision.interfaces:
         lines.append("accepted on: " + ", ".join(decision.interfaces))
+    lines += [f"note: {n}" for n in notes]
     write_output("\n".join(lines) + "\n", output)
     return 0
 

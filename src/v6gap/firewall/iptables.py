@@ -28,6 +28,7 @@ from v6gap.firewall.model import (
     Table,
     Unknown,
     Verdict,
+    rewrite_note,
 )
 
 MAX_SAVE_CHARS = 64 << 20
@@ -275,6 +276,15 @@ _TAKES_VALUE = frozenset(
 Pending = list[tuple[int, str, list[str]]]  # (line number, line, words) of one chain's rules
 
 
+def _rewrites(tokens: list[str]) -> bool:
+    """Whether the rule's target is DNAT or REDIRECT (not a comment that names them)."""
+    for jump in ("-j", "--jump"):
+        if jump in tokens:
+            at = tokens.index(jump) + 1
+            return at < len(tokens) and tokens[at] in ("DNAT", "REDIRECT")
+    return False
+
+
 def _chain_rules(
     command: str,
     family: str,
@@ -324,6 +334,7 @@ def _read_save(text: str, command: str) -> Ruleset:
     memo: dict[object, object] = {}
     names: set[str] = set()  # declared's keys, kept as a set (not rebuilt for every rule)
     pending: dict[str, Pending] = {}
+    rewrites: list[int] = []  # the line numbers of this table's DNAT and REDIRECT rules
 
     def close() -> None:
         if table_name is None:
@@ -341,6 +352,9 @@ def _read_save(text: str, command: str) -> Ruleset:
             for name, (hook, policy) in declared.items()
         )
         tables.append(Table(nft_family, table_name, command, built))
+        if rewrites:
+            where = f"{command}: *{table_name}"
+            notes.append(rewrite_note(where, len(rewrites), f"line {rewrites[0]}"))
         if table_name in ("raw", "mangle"):  # drops there come before every input chain
             prerouting = next((c for c in built if c.name == "PREROUTING"), None)
             notes.extend(
@@ -360,6 +374,7 @@ def _read_save(text: str, command: str) -> Ruleset:
         if line.startswith("*"):
             close()
             table_name, declared, names, pending = line[1:].strip(), {}, set(), {}
+            rewrites = []
         elif line == "COMMIT":
             close()
             table_name = None
@@ -386,6 +401,8 @@ def _read_save(text: str, command: str) -> Ruleset:
                 # maybe an option without its value: read the rule now, so the error is here
                 _built(command, family, names, memo, number, line, tokens)
             pending.setdefault(tokens[1], []).append((number, line, tokens))
+            if ("DNAT" in tokens or "REDIRECT" in tokens) and _rewrites(tokens):
+                rewrites.append(number)
     if table_name is not None:
         close()
         notes.append(f"{command}: table {table_name} has no COMMIT (a truncated dump?)")

@@ -215,6 +215,19 @@ class Rule:
     comment: Optional[str] = None
 
 
+# What a reader notes for a table whose rules rewrite destinations (see ``rewrite_note``).
+REWRITES_DESTINATIONS = "rewrites destinations"
+
+
+def rewrite_note(where: str, count: int, first: str) -> str:
+    """The note for ``count`` DNAT/REDIRECT rules in ``where``: the engine does not follow them."""
+    return (
+        f"{where} {REWRITES_DESTINATIONS} in {count} rule{'s' * (count != 1)} (first: {first}): "
+        "connections they match go where the rule sends them (forwarded, or to another port), "
+        "which the engine does not follow; they are judged as if delivered to this host"
+    )
+
+
 # --------------------------------------------------------------------------- containers
 
 

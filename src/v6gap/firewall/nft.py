@@ -24,6 +24,7 @@ from v6gap.firewall.model import (
     Rules,
     Ruleset,
     Table,
+    rewrite_note,
 )
 
 SOURCE = "nft -j list ruleset"
@@ -103,6 +104,7 @@ def _read_nft(text: str, source: str) -> Ruleset:
     # Rules are built when first read (model.Rules); what the table says about itself is
     # looked up now, and only in dumps whose text can hold it at all.
     any_xt, any_ct_status = '"xt"' in text, '"status"' in text
+    any_rewrite = '"dnat"' in text or '"redirect"' in text
     tables: list[Table] = []
     notes: list[str] = []
     for family, name in table_order:
@@ -126,12 +128,27 @@ def _read_nft(text: str, source: str) -> Ruleset:
         tables.append(Table(family, name, source, built, named, xt, ct_status))
         if family in OTHER_TABLE_FAMILIES:
             notes.append(f"{source}: table {family} {name} seen, not judged (family {family})")
+        rewrites = _rewrites(own) if any_rewrite else []
+        if rewrites:
+            where = f"{source}: table {family} {name}"
+            notes.append(rewrite_note(where, len(rewrites), rewrites[0]))
         if xt:
             notes.append(
                 f"{source}: table {family} {name} was written by iptables-nft; its xt "
                 "matches are opaque here (read it from the *-save dump)"
             )
     return Ruleset(tuple(tables), tuple(notes))
+
+
+def _rewrites(chains: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[str]:
+    """Where the rules with a dnat or redirect statement are (chain and handle)."""
+    return [
+        f"chain {chain['name']} handle {body.get('handle')}"
+        for chain, bodies in chains
+        for body in bodies
+        if isinstance(body.get("expr"), list)
+        and any(isinstance(st, dict) and ("dnat" in st or "redirect" in st) for st in body["expr"])
+    ]
 
 
 def _is_xt(statement: dict[str, Any]) -> bool:

@@ -273,3 +273,17 @@ def test_ip6tables_address_type_lists_hold_as_the_kernel_reads_them() -> None:
     v4 = read_save(head + rules.replace("UNICAST", "LOCAL") + "COMMIT\n", "iptables-save")
     assert explain(v4, "ipv4", 17, 53, daddr="192.0.2.1").verdict == "accept"
     assert explain(v4, "ipv4", 17, 53, daddr="224.0.0.251").verdict == "accept"
+
+
+def test_destination_rewrites_are_noted_without_building_the_rules() -> None:
+    text = (
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:DOCKER - [0:0]\n"
+        '-A PREROUTING -m comment --comment "no DNAT here" -j DOCKER\n'
+        "-A DOCKER -p tcp -m tcp --dport 8080 -j DNAT --to-destination 192.0.2.2:80\n"
+        "-A DOCKER -p tcp -m tcp --dport 80 -j REDIRECT --to-ports 8080\n"
+        "COMMIT\n"
+    )
+    ruleset = read_save(text, "iptables-save")
+    (note,) = ruleset.notes
+    assert note.startswith("iptables-save: *nat rewrites destinations in 2 rules (first: line 5)")
+    assert not any(c.rules.is_built for c in ruleset.tables[0].chains if isinstance(c.rules, Rules))

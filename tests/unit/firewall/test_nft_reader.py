@@ -335,3 +335,12 @@ def test_fib_address_type_is_understood() -> None:
     assert first.matches == (AddrTypeMatch("daddr", frozenset({"local"})),)
     assert second.matches == (AddrTypeMatch("saddr", frozenset({"local", "multicast"}), True),)
     assert isinstance(third.matches[0], Unknown)  # the lookup on an interface is not modelled
+
+
+def test_destination_rewrites_are_noted() -> None:
+    nft = Nft().table("ip", "nat").chain("ip", "nat", "pre", "prerouting")
+    nft.rule("ip", "nat", "pre", tcp_dport(8080), {"dnat": {"addr": "192.0.2.2", "port": 80}})
+    nft.rule("ip", "nat", "pre", match({"ct": {"key": "status"}}, "dnat"), ACCEPT)  # not one
+    (note,) = nft.read().notes
+    assert note.startswith("nft -j list ruleset: table ip nat rewrites destinations in 1 rule")
+    assert "(first: chain pre handle 1)" in note

@@ -11,6 +11,7 @@ from v6gap.checks.base import Check, CheckMeta, Result, failed, passed, unknown
 from v6gap.checks.context import Context
 from v6gap.checks.exp._listeners import describe, network_facing_v6, sockets_missing, subject
 from v6gap.checks.fw._fixes import ipv6_input_fix
+from v6gap.firewall.model import REWRITES_DESTINATIONS
 from v6gap.model import Severity
 
 PROTOCOLS = {"tcp": 6, "udp": 17}
@@ -55,6 +56,9 @@ def evaluate(ctx: Context) -> Result:
             evidence.append(f"  IPv4 decided by: {_trace(v4.trace)}")
         elif v6.verdict == "unknown" and v4.verdict == "drop":
             undecided.append(sock)
+    # Destination NAT is not followed (Docker's published ports, NodePorts): say so beside the
+    # verdicts, since a rewritten port is reached through the forward path instead.
+    evidence += [f"note: {n}" for n in ruleset.notes if REWRITES_DESTINATIONS in n]
     if bypass:
         ports = ", ".join(f"{s.proto}/{s.port} ({s.process or 'unknown process'})" for s in bypass)
         return failed(

@@ -115,6 +115,22 @@ def test_exp03_passes_when_ipv6_refuses_what_ipv4_refuses() -> None:
     assert result.status is Status.PASS, result
 
 
+def test_exp03_says_when_nat_rewrites_destinations() -> None:
+    # docker-proxy listens on 8080 for both families; Docker's nat DNATs the port to its
+    # container, which the engine does not follow: the evidence says so beside the verdicts.
+    proxy = sock("ipv6", "::", 8080, False, process="docker-proxy")
+    result = judge(
+        ipv6_bypass_listeners.CHECK,
+        sockets=[proxy],
+        firewall=recorded_firewall("docker-published-port-iptables"),
+    )
+    notes = [e for e in result.evidence if e.startswith("note: ")]
+    assert [n.split(" (")[0] for n in notes] == [
+        "note: ip6tables-save: *nat rewrites destinations in 1 rule",
+        "note: iptables-save: *nat rewrites destinations in 1 rule",
+    ]
+
+
 def test_exp03_unknown_when_a_ruleset_source_was_not_read() -> None:
     result = judge(
         ipv6_bypass_listeners.CHECK,
