@@ -6,7 +6,8 @@ import pytest
 
 from tests.unit.firewall.rulesets import CASES, FIXTURES
 from v6gap.errors import RulesetError
-from v6gap.firewall.iptables import read_save, split_line
+from v6gap.firewall._save_words import split_line
+from v6gap.firewall.iptables import read_save
 from v6gap.firewall.model import (
     AddrMatch,
     AddrTypeMatch,

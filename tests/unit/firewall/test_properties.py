@@ -18,8 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from v6gap.errors import RulesetError
+from v6gap.firewall._save_words import split_line
 from v6gap.firewall.evaluate import PacketClass, judge
-from v6gap.firewall.iptables import read_save, split_line
+from v6gap.firewall.iptables import read_save
 from v6gap.firewall.model import (
     TABLE_FAMILIES,
     AddrMatch,
