@@ -229,8 +229,9 @@ def shell_assignments(text: str, env: Mapping[str, str]) -> List[Tuple[str, str,
 
 
 def ufw_enabled(assignments: List[Tuple[str, str, int]]) -> Optional[int]:
-    """The line of the ENABLED=yes that starts ufw at boot, from ``shell_assignments`` of
-    ufw.conf: the last ENABLED assignment holds, and ufw-init takes "yes" or "YES"."""
+    """The line of the ENABLED=yes that starts ufw at boot, from ``shell_assignments`` of what
+    ufw-init sources (ufw.conf, after /etc/default/ufw): the last ENABLED assignment holds, and
+    ufw-init takes "yes" or "YES"."""
     last = [(value, line) for name, value, line in assignments if name == "ENABLED"][-1:]
     return last[0][1] if last and last[0][0] in UFW_ENABLED else None
 

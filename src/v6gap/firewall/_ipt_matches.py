@@ -91,6 +91,8 @@ class Line:
         self.comment: Optional[str] = None
 
     def take(self) -> str:
+        # The one error reading a rule can raise: iptables.py checks each line's last word at
+        # read time for it, since rules are built later (model.Rules).
         if self.i >= len(self.tokens):
             raise RulesetError("an option without its value")
         token = self.tokens[self.i]

@@ -93,6 +93,10 @@ DELIVERED_TYPES = {
 _MULTICAST = {"ipv4": (0xE000_0000, 0xEFFF_FFFF), "ipv6": (0xFF << 120, (1 << 128) - 1)}
 _LOOPBACK = {f: _names.address_range(_names.LOOPBACK[f], f) for f in ("ipv4", "ipv6")}
 _BROADCAST = (0xFFFF_FFFF, 0xFFFF_FFFF)
+_UNSPECIFIED_TYPES = {
+    "ipv4": frozenset({"broadcast"}),
+    "ipv6": frozenset({"unicast", "unreachable"}),  # a default route's, or none
+}
 
 
 def destined(c: PacketClass, kind: str) -> PacketClass:
@@ -122,26 +126,32 @@ def address_types(c: PacketClass, field: str) -> Optional[frozenset[str]]:
             return frozenset({"local"})  # 127/8 and ::1 are the host's own
         if span is not None and Tri.MAYBE in (multicast, loopback):
             return None
+        # The unspecified source (0.0.0.0 of DHCP, :: of duplicate address detection; never a
+        # TCP connection's): IPv4 types 0.0.0.0/8 broadcast, IPv6 looks :: up as a route.
+        unspecified = _unspecified(span, field, c.protocol)
+        zero = _UNSPECIFIED_TYPES[c.family]
+        if unspecified is Tri.TRUE:
+            return zero
         # From the network. A source that is one of the host's own addresses is taken as
         # unicast too: IPv4 drops it as a martian (unless accept_local), and it is spoofed.
-        return frozenset({"unicast"})
+        return frozenset({"unicast"}) | (zero if unspecified is Tri.MAYBE else frozenset())
     if span is not None and multicast is Tri.MAYBE:
         return None
     if c.routed:
         return frozenset({"unicast"})  # routes to blackhole/unreachable are not modelled
-    if span is not None:  # delivered to the host at the address given: one of its own
+    if span is not None and span[0] != span[1]:
+        return None  # some of a range may be (subnet) broadcast addresses
+    if span is not None:  # delivered to the host at the address given: one of its own (a
+        # subnet broadcast address is taken as local too: the host's subnets are not typed)
         return frozenset({"broadcast" if c.family == "ipv4" and span == _BROADCAST else "local"})
     if c.protocol == 6:  # a TCP connection is made to one of the host's unicast addresses
         return frozenset({"local"})
     return DELIVERED_TYPES[c.family]
 
 
-# ip6tables' classes of an address (ipv6_addr_type) as the route types that have them: the
+# ip6tables' unicast class of an address (ipv6_addr_type) as the route types that have it: the
 # host's own addresses and routed ones are unicast addresses.
-_CLASS_OF = {
-    "unicast": frozenset({"local", "unicast", "anycast"}),
-    "multicast": frozenset({"multicast"}),
-}
+_UNICAST = frozenset({"local", "unicast", "anycast"})
 
 
 def _one_of(types: Optional[frozenset[str]], wanted: frozenset[str]) -> Tri:
@@ -152,24 +162,30 @@ def _one_of(types: Optional[frozenset[str]], wanted: frozenset[str]) -> Tri:
     return Tri.TRUE if types <= wanted else Tri.MAYBE
 
 
-def _unspecified(span: Optional[Interval], field: str) -> Tri:
-    """Whether the address is :: (only a source is: duplicate address detection)."""
-    if span is None:
-        return Tri.MAYBE if field == "saddr" else Tri.FALSE
+def _unspecified(span: Optional[Interval], field: str, protocol: int) -> Tri:
+    """Whether the address is 0.0.0.0 or :: (only a source is, and not of TCP)."""
     if span == (0, 0):
         return Tri.TRUE
-    return Tri.MAYBE if span[0] == 0 else Tri.FALSE
+    if field != "saddr" or protocol == 6 or (span is not None and span[0] != 0):
+        return Tri.FALSE
+    return Tri.MAYBE
 
 
 def _addr_type(match: AddrTypeMatch, c: PacketClass) -> Tri:
     types = address_types(c, match.field)
     found = [_one_of(types, match.types)] if match.types else []
+    span = c.saddr if match.field == "saddr" else c.daddr
+    unspecified = _unspecified(span, match.field, c.protocol)
     for kind in match.required:
         if kind == "unspec":
-            span = c.saddr if match.field == "saddr" else c.daddr
-            found.append(_unspecified(span, match.field))
+            found.append(unspecified)
+        elif kind == "multicast":
+            found.append(_one_of(types, frozenset({"multicast"})))
+        elif unspecified is Tri.TRUE:  # unicast: :: is not one
+            found.append(Tri.FALSE)
         else:
-            found.append(_one_of(types, _CLASS_OF[kind]))
+            unicast = _one_of(types, _UNICAST)
+            found.append(Tri.MAYBE if unspecified is Tri.MAYBE and unicast is Tri.TRUE else unicast)
     result = Tri.FALSE if Tri.FALSE in found else Tri.MAYBE if Tri.MAYBE in found else Tri.TRUE
     return _negated(result, match.negate)
 

@@ -92,6 +92,11 @@ class _Run:
         self.interfaces = interfaces
         self.typed = False  # an address-type match on the destination answered "maybe"
 
+    def _note_typed(self, found: Tri, matches: tuple[Match, ...]) -> None:
+        """Note a destination address-type match that held for some packets only."""
+        if found is Tri.MAYBE and not self.typed:
+            self.typed = any(isinstance(m, AddrTypeMatch) and m.field == "daddr" for m in matches)
+
     def _note_cuts(self, matches: tuple[Match, ...]) -> None:
         """Record the source ranges and input interfaces of a rule that can match: they may
         split the class (which sources, which interfaces are accepted)."""
@@ -122,10 +127,7 @@ class _Run:
             found = rule_matches(rule, self.c)
             if found is Tri.FALSE:
                 continue
-            if found is Tri.MAYBE and not self.typed:
-                self.typed = any(
-                    isinstance(m, AddrTypeMatch) and m.field == "daddr" for m in rule.matches
-                )
+            self._note_typed(found, rule.matches)
             self._note_cuts(rule.matches)
             step = str(rule.origin) + (f" [limit {rule.limit}]" if rule.limit else "")
             sub = self.verdict(table, rule.verdict, step, (*stack, key))
@@ -164,6 +166,7 @@ class _Run:
                 found = all_of(when, self.c)
                 if found is Tri.FALSE:
                     continue
+                self._note_typed(found, when)
                 self._note_cuts(when)
                 sub = self.verdict(table, target, f"{step} (vmap)", stack)
                 for name, path in sub.paths.items():
@@ -272,9 +275,10 @@ def _merged(parts: list[Judgement]) -> Judgement:
         unsure = next(p for p in parts if p.verdict == "unknown")
         return Judgement("unknown", unsure.trace, unsure.other_trace)
     accepted = next((p for p in parts if p.verdict in ("accept", "conditional")), parts[0])
-    other = next((p for p in parts if p.verdict == "drop"), None)
-    second = other.trace if other is not None else accepted.other_trace
-    return Judgement("conditional", accepted.trace, second)
+    shut = next((p.trace for p in parts if p.verdict == "drop"), None)
+    if shut is None:  # no part all dropped: the drop path of a conditional part
+        shut = next(p.other_trace for p in parts if p.verdict == "conditional")
+    return Judgement("conditional", accepted.trace, shut)
 
 
 def _judge(

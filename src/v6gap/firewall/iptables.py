@@ -18,6 +18,7 @@ from v6gap.firewall._drop_only import mark, settle
 from v6gap.firewall._ipt_matches import Line, read_module
 from v6gap.firewall._save_words import split_line
 from v6gap.firewall.model import (
+    REWRITE_TARGETS,
     AddrMatch,
     Chain,
     IfaceMatch,
@@ -219,12 +220,17 @@ _TAKES_VALUE = frozenset(
 Pending = list[tuple[int, str, list[str]]]  # (line number, line, words) of one chain's rules
 
 
+_REWRITE_WORDS = frozenset(t.upper() for t in REWRITE_TARGETS)
+
+
 def _rewrites(tokens: list[str]) -> bool:
-    """Whether the rule's target is DNAT or REDIRECT (not a comment that names them)."""
+    """Whether the rule's target rewrites its destination (not a comment that names one)."""
+    if _REWRITE_WORDS.isdisjoint(tokens):
+        return False
     for jump in ("-j", "--jump"):
         if jump in tokens:
             at = tokens.index(jump) + 1
-            return at < len(tokens) and tokens[at] in ("DNAT", "REDIRECT")
+            return at < len(tokens) and tokens[at] in _REWRITE_WORDS
     return False
 
 
@@ -277,7 +283,7 @@ def _read_save(text: str, command: str) -> Ruleset:
     memo: dict[object, object] = {}
     names: set[str] = set()  # declared's keys, kept as a set (not rebuilt for every rule)
     pending: dict[str, Pending] = {}
-    rewrites: list[int] = []  # the line numbers of this table's DNAT and REDIRECT rules
+    rewrites: list[int] = []  # the line numbers of this table's rules that rewrite destinations
 
     def close() -> None:
         if table_name is None:
@@ -294,10 +300,10 @@ def _read_save(text: str, command: str) -> Ruleset:
             )
             for name, (hook, policy) in declared.items()
         )
-        tables.append(Table(nft_family, table_name, command, built))
-        if rewrites:
-            where = f"{command}: *{table_name}"
-            notes.append(rewrite_note(where, len(rewrites), f"line {rewrites[0]}"))
+        refs = tuple(f"line {n}" for n in rewrites)
+        tables.append(Table(nft_family, table_name, command, built, rewrites=refs))
+        if refs:
+            notes.append(rewrite_note(f"{command}: *{table_name}", len(refs), refs[0]))
         if table_name in ("raw", "mangle"):  # drops there come before every input chain
             prerouting = next((c for c in built if c.name == "PREROUTING"), None)
             notes.extend(
@@ -344,7 +350,7 @@ def _read_save(text: str, command: str) -> Ruleset:
                 # maybe an option without its value: read the rule now, so the error is here
                 _built(command, family, names, memo, number, line, tokens)
             pending.setdefault(tokens[1], []).append((number, line, tokens))
-            if ("DNAT" in tokens or "REDIRECT" in tokens) and _rewrites(tokens):
+            if table_name in ("nat", "mangle") and _rewrites(tokens):  # (TPROXY: mangle)
                 rewrites.append(number)
     if table_name is not None:
         close()

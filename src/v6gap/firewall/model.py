@@ -217,6 +217,9 @@ class Rule:
 
 # What a reader notes for a table whose rules rewrite destinations (see ``rewrite_note``).
 REWRITES_DESTINATIONS = "rewrites destinations"
+# The targets (iptables, xt) and statements (nft) that rewrite a destination, lower case: what
+# the readers note, and what marks a connection DNATed for ``ct status dnat``.
+REWRITE_TARGETS = frozenset({"dnat", "redirect", "tproxy", "netmap"})
 
 
 def rewrite_note(where: str, count: int, first: str) -> str:
@@ -323,6 +326,7 @@ class Table:
     sets: tuple[NamedSet, ...] = ()
     xt: bool = False  # iptables-nft wrote it: its matches are opaque here, read its save dump
     ct_status: bool = False  # some rule matches ct status (sources.settle_dnat looks closer)
+    rewrites: tuple[str, ...] = ()  # where its rules that rewrite destinations are
 
     @property
     def families(self) -> frozenset[str]:

@@ -17,6 +17,7 @@ from v6gap.firewall import _names
 from v6gap.firewall._nft_rules import TableReader, raw_text
 from v6gap.firewall.model import (
     OTHER_TABLE_FAMILIES,
+    REWRITE_TARGETS,
     Chain,
     NamedSet,
     Origin,
@@ -104,7 +105,8 @@ def _read_nft(text: str, source: str) -> Ruleset:
     # Rules are built when first read (model.Rules); what the table says about itself is
     # looked up now, and only in dumps whose text can hold it at all.
     any_xt, any_ct_status = '"xt"' in text, '"status"' in text
-    any_rewrite = '"dnat"' in text or '"redirect"' in text
+    needles = _REWRITE_STATEMENTS + (_REWRITE_XT if any_xt else ())
+    any_rewrite = any(f'"{word}"' in text for word in needles)
     tables: list[Table] = []
     notes: list[str] = []
     for family, name in table_order:
@@ -125,13 +127,13 @@ def _read_nft(text: str, source: str) -> Ruleset:
         )
         xt = any_xt and _any_statement(own, _is_xt)
         ct_status = any_ct_status and _any_statement(own, _is_ct_status)
-        tables.append(Table(family, name, source, built, named, xt, ct_status))
-        if family in OTHER_TABLE_FAMILIES:
-            notes.append(f"{source}: table {family} {name} seen, not judged (family {family})")
-        rewrites = _rewrites(own) if any_rewrite else []
+        rewrites = _rewrites(own) if any_rewrite else ()
+        tables.append(Table(family, name, source, built, named, xt, ct_status, rewrites))
         if rewrites:
             where = f"{source}: table {family} {name}"
             notes.append(rewrite_note(where, len(rewrites), rewrites[0]))
+        if family in OTHER_TABLE_FAMILIES:
+            notes.append(f"{source}: table {family} {name} seen, not judged (family {family})")
         if xt:
             notes.append(
                 f"{source}: table {family} {name} was written by iptables-nft; its xt "
@@ -140,15 +142,27 @@ def _read_nft(text: str, source: str) -> Ruleset:
     return Ruleset(tuple(tables), tuple(notes))
 
 
-def _rewrites(chains: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[str]:
-    """Where the rules with a dnat or redirect statement are (chain and handle)."""
-    return [
+# nft's statements that rewrite a destination, and iptables-nft's xt targets that do.
+_REWRITE_STATEMENTS = tuple(sorted(REWRITE_TARGETS - {"netmap"}))
+_REWRITE_XT = tuple(sorted(t.upper() for t in REWRITE_TARGETS))
+
+
+def _rewrites(chains: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> tuple[str, ...]:
+    """Where the rules that rewrite destinations are (chain and handle)."""
+    return tuple(
         f"chain {chain['name']} handle {body.get('handle')}"
         for chain, bodies in chains
         for body in bodies
         if isinstance(body.get("expr"), list)
-        and any(isinstance(st, dict) and ("dnat" in st or "redirect" in st) for st in body["expr"])
-    ]
+        and any(isinstance(st, dict) and _rewrites_in(st) for st in body["expr"])
+    )
+
+
+def _rewrites_in(statement: dict[str, Any]) -> bool:
+    xt = statement.get("xt")
+    if isinstance(xt, dict):
+        return xt.get("type") == "target" and str(xt.get("name")).lower() in REWRITE_TARGETS
+    return any(word in statement for word in _REWRITE_STATEMENTS)
 
 
 def _is_xt(statement: dict[str, Any]) -> bool:

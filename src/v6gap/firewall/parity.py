@@ -53,7 +53,7 @@ class Decision:
     interfaces: tuple[str, ...] = ()
 
     def to_data(self) -> dict[str, Any]:
-        """The JSON shape of ``explain`` and of each side of a parity difference's ``why``."""
+        """Each side of a parity difference's ``why``, and ``explain``'s JSON (plus its notes)."""
         data: dict[str, Any] = {"verdict": self.verdict, "trace": list(self.trace)}
         if self.verdict in ("conditional", "unknown"):
             data["other_trace"] = list(self.other_trace)

@@ -17,6 +17,7 @@ from v6gap.firewall._names import address_range
 from v6gap.firewall._nft_rules import CT_STATUS_DNAT
 from v6gap.firewall.iptables import read_save
 from v6gap.firewall.model import (
+    REWRITE_TARGETS,
     AnyOf,
     Chain,
     Interval,
@@ -127,8 +128,6 @@ def read_firewall(
     return settle_dnat(Ruleset(tuple(kept + added), tuple(notes)))
 
 
-# Verdict details of the statements that rewrite a destination (nft, xt and iptables targets).
-_DNAT_WORDS = ("dnat", "redirect", "tproxy", "netmap")
 _NOT_DNAT_WORDS = ("snat", "masquerade")
 
 
@@ -138,7 +137,9 @@ def _may_dnat(verdict: Verdict) -> bool:
     if verdict.kind != "other":
         return False
     detail = verdict.detail.lower()
-    return any(w in detail for w in _DNAT_WORDS) or not any(w in detail for w in _NOT_DNAT_WORDS)
+    return any(w in detail for w in REWRITE_TARGETS) or not any(
+        w in detail for w in _NOT_DNAT_WORDS
+    )
 
 
 def settle_dnat(ruleset: Ruleset) -> Ruleset:
@@ -148,8 +149,8 @@ def settle_dnat(ruleset: Ruleset) -> Ruleset:
     DNATed; without one, firewalld's ``ct status dnat accept`` lets nothing in. With one, the
     match stays unknown: which connections it rewrote is not modelled.
     """
-    if not any(t.ct_status for t in ruleset.tables):
-        return ruleset  # no rule asks (and none of the rules is built to find that out)
+    if not any(t.ct_status for t in ruleset.tables) or any(t.rewrites for t in ruleset.tables):
+        return ruleset  # no rule asks, or some rule rewrites: decided without building rules
     rules = [r for t in ruleset.tables for c in t.chains for r in c.rules]
     if any(_may_dnat(r.verdict) for r in rules):
         return ruleset

@@ -228,3 +228,21 @@ def test_a_class_is_split_by_destination_type_when_a_chain_tells_them_apart() ->
     # Without the multicast return, multicast packets are dropped in not_local: conditional.
     nft.objects = [o for o in nft.objects if "multicast" not in str(o)]
     assert judge(nft.read(), PacketClass("ipv6", 17, (53, 53))).verdict == "conditional"
+
+
+def test_address_type_edges_the_review_found() -> None:
+    fib = {"fib": {"result": "type", "flags": ["daddr"]}}
+    # A verdict map keyed on the destination type splits the class as rules do.
+    vmap = {"vmap": {"key": fib, "data": {"set": [["local", ACCEPT], ["multicast", ACCEPT]]}}}
+    assert judge(inet_input([vmap]), PacketClass("ipv6", 17, (53, 53))).verdict == "accept"
+    # A destination range may hold (subnet) broadcast addresses: not all local.
+    broadcast = inet_input([match(fib, "broadcast"), ACCEPT])
+    subnet = PacketClass("ipv4", 17, (137, 137), daddr=(0xC0A80100, 0xC0A801FF))
+    assert judge(broadcast, subnet).verdict == "conditional"
+
+
+def test_merged_parts_keep_a_drop_path() -> None:
+    accept = Judgement("accept", ("a → accept",))
+    partly = Judgement("conditional", ("b → accept",), ("b → drop",))
+    merged = evaluate._merged([accept, partly])
+    assert merged == Judgement("conditional", ("a → accept",), ("b → drop",))

@@ -288,3 +288,13 @@ def test_destination_rewrites_are_noted_without_building_the_rules() -> None:
     (note,) = ruleset.notes
     assert note.startswith("iptables-save: *nat rewrites destinations in 2 rules (first: line 5)")
     assert not any(c.rules.is_built for c in ruleset.tables[0].chains if isinstance(c.rules, Rules))
+
+
+def test_the_unspecified_source_is_no_unicast_address() -> None:
+    v6 = read_save(
+        "*filter\n:INPUT DROP [0:0]\n-A INPUT -m addrtype --src-type UNICAST -j ACCEPT\nCOMMIT\n",
+        "ip6tables-save",
+    )
+    assert explain(v6, "ipv6", 58, icmp_type=135, saddr="::").verdict == "drop"  # DAD
+    assert explain(v6, "ipv6", 58, icmp_type=135).verdict == "conditional"
+    assert explain(v6, "ipv6", 6, 22).verdict == "accept"  # no TCP connection comes from ::

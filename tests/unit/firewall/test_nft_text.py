@@ -269,3 +269,16 @@ def test_errors_without_a_line_still_name_the_file(
     with pytest.raises(RulesetError) as caught:
         read_nft_text(str(main))
     assert str(caught.value) == f"{main}: nft is not installed (reading ruleset text needs it)"
+
+
+def test_lint_of_a_text_file_reads_its_tables_as_nftables() -> None:
+    from v6gap.analysis.firewall_presence import firewall_presence, read_dumps
+    from v6gap.checks.lint import lint_snapshot
+    from v6gap.model import Firewall
+
+    path = str(SOURCES / "seed-option2-with-ra-guard.nft")
+    snapshot = lint_snapshot(Firewall(), {}, "test")
+    dumps = read_dumps(snapshot, read_nft_text(path))
+    assert dumps.nft_read and dumps.nft_source == path
+    presence = firewall_presence(snapshot, dumps)
+    assert any(c.part == "nftables" and c.detail == f"read from {path}" for c in presence.coverage)

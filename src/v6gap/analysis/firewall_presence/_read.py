@@ -59,6 +59,8 @@ def read_dumps(snapshot: Snapshot, nft_ruleset: Optional[Ruleset] = None) -> Dum
     # `v6gap firewall --snapshot` read the same dumps under the same names.
     saves = dict(snapshot.firewall.saves)
     source = nft_source(snapshot.firewall)
+    if nft_ruleset is not None and nft_ruleset.tables:
+        source = nft_ruleset.tables[0].source  # the text file's name, which its tables carry
     backends = {command: save_backend(command, text) for command, text in saves.items()}
     if nft_json is None and not saves:
         return Dumps(Ruleset(), False, nft_source=source)
