@@ -22,6 +22,11 @@ What counts as what:
 * ``conditional``/``unknown``: not comparable; counted. The engine is told the path's interface,
   source and destination, so in generated rulesets only a ``limit`` may leave it undecided
   (``conditional``); any other undecided verdict fails the test.
+* group probes (UDP to ff02::1, 224.0.0.1 and 255.255.255.255 out of each path's interface, to
+  listening and closed ports): ``accept`` is delivered, ``drop`` is not. The kernel answers no
+  such datagram with a port unreachable, and the dual-stack listener never echoes IPv4
+  multicast, so a watcher in the server (raw UDP sockets: a copy of each datagram past the
+  input hook, port or no port) says which arrived, told apart by source port.
 * each probe is also judged without its destination (any of the host's, for UDP of any
   delivered route type: local, multicast, broadcast): when that verdict is decided it holds for
   the probe's destination too, so it is compared as well (tallied ``undirected``).
@@ -34,6 +39,7 @@ connections, not neighbour discovery.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import json
 import subprocess
 from collections import Counter
@@ -64,14 +70,15 @@ UDP_OPEN = (53, 5353)
 UDP_CLOSED = (54, 9000)
 PROBE_TIMEOUT = 0.4
 RETRY_TIMEOUT = 3.0
-SLOW = ("timeout", "handshake stalled")
+SLOW = ("timeout", "handshake stalled", "not delivered")
 FAMILIES: tuple[Family, ...] = ("ipv4", "ipv6")
 PATHS = ("eth0", "eth1")  # the server's (and the client's) interface of each link
 NEIGH = ("ip", "neigh", "replace")
 EMPTY_FILTER = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 
 # Runs in the client under `python3 -I -S -c`: one JSON request per line
-# ({"timeout": s, "probes": [[proto, addr, port], ...]}), one JSON list of outcomes back.
+# ({"timeout": s, "probes": [[proto, addr, port] or ["group", group, port, source, ifname],
+# ...]}), one JSON list of outcomes back ("SPORT echo|silent" for a group probe).
 # UDP probes take source ports in turn from a block of 20,000 (not the kernel's random pick):
 # a reused port could meet a conntrack entry an earlier ruleset's probe left established, and
 # an `established accept` would let it through whatever the new ruleset says.
@@ -113,11 +120,47 @@ def probe(proto, addr, port, timeout):
         return attempt(s, proto, addr, port)
     finally:
         s.close()
+def group(addr, port, src, ifname, timeout):
+    # Unconnected, from the path's own address and out of its interface: the echo comes back
+    # from the server's unicast address, which a socket connected to the group would refuse.
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+        if fam == socket.AF_INET6:
+            index = socket.if_nametoindex(ifname)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, index)
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 1)
+            dest = (addr, port, 0, index)
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(src))
+            s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+            dest = (addr, port)
+        try:
+            s.bind((src, 40000 + next(PORTS) % 20000))
+        except OSError:
+            s.bind((src, 0))
+        sport = s.getsockname()[1]
+        s.sendto(b"v6gap differential group probe\n", dest)
+        try:
+            heard = "echo" if s.recvfrom(4096)[0] else "empty"
+        except (socket.timeout, TimeoutError):
+            heard = "silent"
+        return "%d %s" % (sport, heard)
+    except OSError as exc:
+        return "error %s" % exc
+    finally:
+        s.close()
 for line in sys.stdin:
     req = json.loads(line)
     out = [None] * len(req["probes"])
     def run(i, p):
-        out[i] = probe(p[0], p[1], p[2], req["timeout"])
+        if p[0] == "group":
+            out[i] = group(p[1], p[2], p[3], p[4], req["timeout"])
+        else:
+            out[i] = probe(p[0], p[1], p[2], req["timeout"])
     threads = [threading.Thread(target=run, args=(i, p)) for i, p in enumerate(req["probes"])]
     for t in threads:
         t.start()
@@ -128,6 +171,54 @@ for line in sys.stdin:
 """
 
 
+# Runs in the server under `python3 -I -S -c GROUP...`: raw UDP sockets get a copy of every
+# datagram the host takes, after the input hook and before the port lookup, so they see what a
+# ruleset let through whether a socket listens on the port or not (the kernel answers no
+# multicast or broadcast datagram with a port unreachable: the client cannot tell). Each line
+# read asks for the [source, source port, group, port] seen since the last one.
+WATCHER = r"""
+import json, select, socket, struct, sys
+GROUPS = set(sys.argv[1:])
+v4 = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+v6 = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP)
+v6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_RECVPKTINFO, 1)
+for s in (v4, v6):
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    s.setblocking(False)
+seen = []
+def drain():
+    while True:
+        try:
+            data = v4.recv(65535)
+        except BlockingIOError:
+            break
+        dst = socket.inet_ntop(socket.AF_INET, data[16:20])
+        if dst in GROUPS:
+            at = (data[0] & 15) * 4
+            ports = struct.unpack("!HH", data[at:at + 4])
+            seen.append([socket.inet_ntop(socket.AF_INET, data[12:16]), *ports, dst])
+    while True:
+        try:
+            data, ancillary, _, peer = v6.recvmsg(65535, 256)
+        except BlockingIOError:
+            break
+        for level, kind, value in ancillary:
+            if level == socket.IPPROTO_IPV6 and kind == socket.IPV6_PKTINFO:
+                dst = socket.inet_ntop(socket.AF_INET6, value[:16])
+                if dst in GROUPS:
+                    seen.append([peer[0], *struct.unpack("!HH", data[:4]), dst])
+while True:
+    ready = select.select([sys.stdin, v4, v6], [], [])[0]
+    drain()
+    if sys.stdin in ready:
+        if not sys.stdin.readline():
+            break
+        sys.stdout.write(json.dumps(seen) + "\n")
+        sys.stdout.flush()
+        seen = []
+"""
+
+
 @dataclass(frozen=True)
 class Probe:
     proto: str
@@ -135,6 +226,7 @@ class Probe:
     port: int
     listening: bool
     path: str  # the link: the interface the probe leaves the client and reaches the server on
+    group: Optional[str] = None  # a multicast or broadcast destination instead of the server's
 
 
 PROBES = tuple(
@@ -150,13 +242,26 @@ PROBES = tuple(
     for port in ports
     for listening in [port in (TCP_OPEN if proto == "tcp" else UDP_OPEN)]
 )
+# Groups every host on the link takes: all-nodes, all-hosts and the limited broadcast.
+GROUPS: dict[Family, tuple[str, ...]] = {
+    "ipv6": ("ff02::1",),
+    "ipv4": ("224.0.0.1", "255.255.255.255"),
+}
+GROUP_PROBES = tuple(
+    Probe("udp", family, port, port in UDP_OPEN, path, group)
+    for path in PATHS
+    for family in FAMILIES
+    for group in GROUPS[family]
+    for port in UDP_OPEN + UDP_CLOSED
+)
 
 
 class Bench:
     """The module's lab, its prober and the tallies of what was compared.
 
     ``firewall`` is the host whose ruleset is judged: the server (input hook), or on the routed
-    lab the router (forward hook, from ``eth0`` out of ``oif``)."""
+    lab the router (forward hook, from ``eth0`` out of ``oif``). With a ``watcher`` in the
+    server, group probes (multicast and broadcast) are made too."""
 
     def __init__(
         self,
@@ -165,16 +270,19 @@ class Bench:
         paths: tuple[str, ...] = PATHS,
         firewall: str = "server",
         oif: Optional[str] = None,
+        watcher: Optional[subprocess.Popen[bytes]] = None,
     ) -> None:
         self.lab = lab
         self.prober = prober
+        self.watcher = watcher
         self.firewall = firewall
         self.oif = oif
         # A path is named by the firewall's input interface; the client's and the server's
         # interfaces on it have the same name in both labs.
         self.client = {(p, f): lab.addr("client", f, p) for p in paths for f in FAMILIES}
         self.server = {(p, f): lab.addr("server", f, p) for p in paths for f in FAMILIES}
-        self.probes = tuple(p for p in PROBES if p.path in paths)
+        groups = GROUP_PROBES if watcher is not None else ()
+        self.probes = tuple(p for p in PROBES + groups if p.path in paths)
         self.tally: Counter[str] = Counter()
 
     # -- the firewall's ruleset ----------------------------------------------------------------
@@ -193,20 +301,30 @@ class Bench:
     # -- the client's view ----------------------------------------------------------------------
 
     def probe(self, probes: tuple[Probe, ...], timeout: float = PROBE_TIMEOUT) -> list[str]:
-        """Run ``probes`` concurrently from the client; one outcome each."""
-        request = {
-            "timeout": timeout,
-            "probes": [[p.proto, self.server[(p.path, p.family)], p.port] for p in probes],
+        """Run ``probes`` concurrently from the client; one outcome each (a group probe's is
+        whether the server took it: ``delivered`` or ``not delivered``)."""
+        items = [
+            ["group", p.group, p.port, self.client[(p.path, p.family)], p.path]
+            if p.group
+            else [p.proto, self.server[(p.path, p.family)], p.port]
+            for p in probes
+        ]
+        found = [str(o) for o in _ask(self.prober, {"timeout": timeout, "probes": items})]
+        if not any(p.group for p in probes):
+            return found
+        # Every group probe has waited for its echo by now: what the server took is in the
+        # watcher's sockets already.
+        assert self.watcher is not None
+        seen = {
+            (ipaddress.ip_address(src), sport, group, port)
+            for src, sport, port, group in _ask(self.watcher, {})
         }
-        assert self.prober.stdin is not None and self.prober.stdout is not None
-        self.prober.stdin.write((json.dumps(request) + "\n").encode())
-        self.prober.stdin.flush()
-        line = self.prober.stdout.readline()
-        if not line:
-            raise RuntimeError("the prober in the client namespace exited")
-        found = json.loads(line)
-        assert isinstance(found, list)
-        return [str(o) for o in found]
+        return [
+            _delivered(outcome, (ipaddress.ip_address(items[i][3]), group, p.port), seen)
+            if (group := p.group)
+            else outcome
+            for i, (p, outcome) in enumerate(zip(probes, found))
+        ]
 
     # -- the comparison ---------------------------------------------------------------------------
 
@@ -220,7 +338,8 @@ class Bench:
     ) -> list[str]:
         """Disagreements between the engine and the real outcome for every sampled probe.
 
-        Each probe is judged twice: with the destination the client used, and without one (any
+        Each probe is judged twice: with the destination the client used (the server's address
+        or, for a group probe, the multicast or broadcast group), and without one (any
         destination delivered to the host: for UDP also multicast and broadcast ones, told apart
         by address-type matches). A decided verdict of either must be what the kernel did.
 
@@ -235,7 +354,7 @@ class Bench:
             protocol = TCP if probe.proto == "tcp" else UDP
             source = self.client[(probe.path, probe.family)]
             judged = []
-            for daddr in (self.server[(probe.path, probe.family)], None):
+            for daddr in (probe.group or self.server[(probe.path, probe.family)], None):
                 # A listening port needs the whole handshake; a closed one answers the first
                 # packet.
                 decision = explain(
@@ -251,7 +370,7 @@ class Bench:
                     oif=self.oif,
                 )
                 which = f"to {daddr}" if daddr else "to any destination of the host"
-                prefix = "" if daddr else "undirected "
+                prefix = ("group " if probe.group else "") + ("" if daddr else "undirected ")
                 self.tally[prefix + decision.verdict] += 1
                 must = decided if daddr else undirected_decided
                 if decision.verdict not in ("accept", "drop"):
@@ -287,7 +406,38 @@ class Bench:
         return problems
 
 
+def _ask(process: subprocess.Popen[bytes], request: dict[str, Any]) -> list[Any]:
+    """One JSON line to a helper inside a namespace, one JSON list back."""
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write((json.dumps(request) + "\n").encode())
+    process.stdin.flush()
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError("a helper process in the lab exited")
+    found = json.loads(line)
+    assert isinstance(found, list)
+    return found
+
+
+def _delivered(
+    outcome: str,
+    sent: tuple[ipaddress.IPv4Address | ipaddress.IPv6Address, str, int],
+    seen: set[tuple[Any, int, str, int]],
+) -> str:
+    """A group probe's outcome ("SPORT echo|silent") as the server saw it."""
+    sport, _, heard = outcome.partition(" ")
+    if not sport.isdigit():
+        return outcome  # the client could not send it
+    source, group, port = sent
+    taken = (source, int(sport), group, port) in seen
+    if heard == "echo" and not taken:
+        return "echoed but not seen by the watcher"  # the test's fault, not the ruleset's
+    return "delivered" if taken else "not delivered"
+
+
 def _agrees(verdict: str, outcome: str, listening: bool, refusing_reject: bool) -> bool:
+    if outcome in ("delivered", "not delivered"):
+        return (verdict == "accept") == (outcome == "delivered")
     if verdict == "accept":
         return outcome == ("open" if listening else "refused")
     if outcome == "open":
@@ -324,7 +474,10 @@ def bench() -> Iterator[Bench]:
     lab.up()
     try:
         _pin_neighbours(lab, [(("client", p), ("server", p)) for p in PATHS])
-        made = Bench(lab, _prober(lab))
+        argv = ["python3", "-I", "-S", "-c", WATCHER, *(g for f in FAMILIES for g in GROUPS[f])]
+        watcher = lab.popen("server", argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        _ask(watcher, {})  # answered once its sockets are open
+        made = Bench(lab, _prober(lab), watcher=watcher)
         yield made
         print(f"\ndifferential tally: {dict(made.tally)}")
     finally:
@@ -573,6 +726,42 @@ table inet t {{
 }}""",
         False,
     ),
+    # Group probes go to ff02::1, 224.0.0.1 and 255.255.255.255: route types multicast and
+    # broadcast, addresses only destination matches on the groups see.
+    "multicast and broadcast destinations accepted": (
+        """table inet t {
+  chain input { type filter hook input priority 0; policy drop;
+    fib daddr type local udp dport { 53, 5353 } accept
+    fib daddr type multicast udp dport 53 accept
+    fib daddr type broadcast udp dport { 54, 5353 } accept
+    fib daddr type { broadcast, multicast } udp dport 9000 accept
+    fib daddr type != { local, broadcast } udp dport 54 accept
+    ip daddr 224.0.0.0/4 udp dport 5353 accept
+    ip6 daddr ff02::1 udp dport 5353 accept
+    ip daddr 192.0.2.0/24 udp dport 9000 accept
+  }
+}""",
+        False,
+    ),
+    "multicast and broadcast destinations dropped": (
+        """table inet pre {
+  chain pre { type filter hook prerouting priority -150; policy accept;
+    fib daddr type broadcast udp dport 53 drop
+    ip6 daddr ff00::/8 udp dport 54 drop
+  }
+}
+table inet t {
+  chain input { type filter hook input priority 0; policy accept;
+    fib daddr type multicast udp dport 5353 drop
+    ip daddr 255.255.255.255 udp dport 9000 drop
+    ip daddr 224.0.0.1 udp dport 54 drop
+    fib daddr type != local udp dport 9000 drop
+    ip daddr != 192.0.2.0/24 udp dport 53 drop
+    fib daddr type unicast udp dport 5353 drop
+  }
+}""",
+        False,
+    ),
     # The client is 192.0.2.1 and 2001:db8:1::1 on eth0, 192.0.2.65 and 2001:db8:2::1 on eth1:
     # each range holds one path's source and not the other's.
     "address ranges": (
@@ -691,9 +880,33 @@ COMMIT
 """
 
 
+def _group_addrtype(family: int) -> str:
+    """addrtype and destination prefixes that tell the group probes' destinations (ff02::1,
+    224.0.0.1, 255.255.255.255) from the server's own."""
+    if family == 4:
+        own = """-A INPUT -p udp -m addrtype --dst-type BROADCAST -m udp --dport 54 -j ACCEPT
+-A INPUT -p udp -d 224.0.0.0/4 -m udp --dport 9000 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type BROADCAST -j DROP
+"""
+    else:
+        own = """-A INPUT -p udp -d ff00::/8 -m udp --dport 54 -j ACCEPT
+-A INPUT -p udp -d ff02::1/128 -m udp --dport 9000 -j REJECT --reject-with icmp6-adm-prohibited
+"""
+    return f"""{FILTER_HEAD}\
+-A INPUT -p udp -m addrtype --dst-type MULTICAST -m udp --dport 53 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type LOCAL -m udp --dport 53 -j DROP
+-A INPUT -p udp -m addrtype ! --dst-type LOCAL -m udp --dport 5353 -j ACCEPT
+{own}-A INPUT -p udp -m addrtype --dst-type LOCAL -m udp --dport 54 -j ACCEPT
+-A INPUT -p udp -m addrtype --dst-type UNICAST -m udp --dport 9000 -j ACCEPT
+-A INPUT -p tcp -m addrtype --dst-type LOCAL -j ACCEPT
+COMMIT
+"""
+
+
 IPTABLES_ADDRESS_CASES = {
     "ufw-not-local": _not_local,
     "addrtype and iprange": _addrtype_and_iprange,
+    "addrtype multicast and broadcast": _group_addrtype,
 }
 
 
@@ -789,8 +1002,24 @@ V4_PREFIXES = (
 )
 V6_PREFIXES = ("2001:db8:1::/64", "2001:db8:1::1", "2001:db8::/32", "2001:db8:2::/64", "::/0")
 # The server's addresses on each link, their segments, and beyond.
-V4_DESTINATIONS = ("192.0.2.2", "192.0.2.66", "192.0.2.64/26", "192.0.2.0/24", "198.51.100.1")
-V6_DESTINATIONS = ("2001:db8:1::2", "2001:db8:2::2", "2001:db8:2::/64", "2001:db8::/32")
+# The groups of the group probes too (all-nodes, all-hosts, the limited broadcast).
+V4_DESTINATIONS = (
+    "192.0.2.2",
+    "192.0.2.66",
+    "192.0.2.64/26",
+    "192.0.2.0/24",
+    "198.51.100.1",
+    "224.0.0.0/4",
+    "255.255.255.255",
+)
+V6_DESTINATIONS = (
+    "2001:db8:1::2",
+    "2001:db8:2::2",
+    "2001:db8:2::/64",
+    "2001:db8::/32",
+    "ff00::/8",
+    "ff02::1",
+)
 INTERFACES = (
     'iif "eth0"',
     'iif "eth1"',
@@ -823,6 +1052,9 @@ ADDRESS_TYPES = (
     "fib daddr type != local",
     "fib daddr type { local, multicast }",
     "fib daddr type { broadcast, multicast }",
+    "fib daddr type multicast",
+    "fib daddr type broadcast",
+    "fib daddr type != multicast",
     "fib daddr type unicast",
     "fib saddr type local",
     "fib saddr type unicast",
