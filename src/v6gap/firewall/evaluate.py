@@ -21,6 +21,7 @@ from v6gap.firewall._index import RuleIndex
 from v6gap.firewall._match_class import PacketClass as PacketClass  # the engine's public name
 from v6gap.firewall._match_class import Tri, address_types, all_of, destined, rule_matches
 from v6gap.firewall.model import (
+    TCP,
     AddrMatch,
     AddrTypeMatch,
     AnyOf,
@@ -250,6 +251,8 @@ def judge(
     index = index or RuleIndex()
     if c.hook == "input" and c.daddr is None and ruleset.local is not None:
         c = dataclasses.replace(c, local=_local_of(ruleset.local, c.family))
+    elif c.hook == "input" and c.daddr is not None and c.daddr_types is None:
+        c = dataclasses.replace(c, daddr_types=_given_destination_types(ruleset, c))
     elif c.hook == "forward" and not c.routed:
         c = dataclasses.replace(c, routed=True)
     seen = (sources_seen, interfaces_seen)
@@ -264,6 +267,19 @@ def judge(
         for t in sorted(address_types(c, "daddr") or (), key=lambda t: (t != "local", t))
     ]
     return _merged(parts)
+
+
+def _given_destination_types(ruleset: Ruleset, c: PacketClass) -> Optional[frozenset[str]]:
+    """An IPv4 address given as the destination of a packet to the host may be a subnet's
+    broadcast address: the host's subnets say which. Not known, an address whose last two bits
+    are ones (a subnet of 30 bits or fewer has them) may be either, for all but TCP."""
+    span = c.daddr
+    if c.family != "ipv4" or c.protocol == TCP or span is None or span[0] != span[1]:
+        return None  # address_types decides
+    if ruleset.local is None:
+        maybe = span[0] & 3 == 3 and span != (0xFFFF_FFFF, 0xFFFF_FFFF)
+        return frozenset({"local", "broadcast"}) if maybe else None
+    return frozenset({"broadcast"}) if ("ipv4", span) in ruleset.broadcast else None
 
 
 def _merged(parts: list[Judgement]) -> Judgement:

@@ -356,9 +356,12 @@ class Ruleset:
     # addresses, multicast and broadcast. None: not known (a ruleset file, an image). Prerouting
     # rules keyed on other addresses (Docker's container drops) then do not apply to input.
     local: Optional[frozenset[tuple[str, Interval]]] = None
+    # Which of ``local`` are its IPv4 subnets' broadcast addresses (their route type).
+    broadcast: frozenset[tuple[str, Interval]] = frozenset()
 
     def merged(self, other: Ruleset) -> Ruleset:
-        return Ruleset(self.tables + other.tables, self.notes + other.notes, self.local)
+        tables, notes = self.tables + other.tables, self.notes + other.notes
+        return Ruleset(tables, notes, self.local, self.broadcast)
 
     @property
     def rule_count(self) -> int:

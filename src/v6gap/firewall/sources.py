@@ -181,6 +181,27 @@ def settle_dnat(ruleset: Ruleset) -> Ruleset:
 _ALWAYS_LOCAL = {"ipv4": ("224.0.0.0/4", "255.255.255.255"), "ipv6": ("ff00::/8",)}
 
 
+def located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
+    """The ruleset with the host's own destinations (``Ruleset.local`` and ``broadcast``)."""
+    local = local_destinations(snapshot)
+    broadcast = frozenset(
+        (family, span)
+        for family, span in local or ()
+        if family == "ipv4" and span[0] == span[1] and span in _subnet_broadcasts(snapshot)
+    )
+    return dataclasses.replace(ruleset, local=local, broadcast=broadcast)
+
+
+def _subnet_broadcasts(snapshot: Snapshot) -> set[Interval]:
+    found: set[Interval] = set()
+    for interface in snapshot.interfaces:
+        for a in interface.addresses:
+            subnet = address_range(f"{a.address}/{a.prefixlen}", a.family)
+            if a.family == "ipv4" and a.prefixlen < 31 and subnet is not None:
+                found.add((subnet[1], subnet[1]))
+    return found
+
+
 def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Interval]]]:
     """Where packets delivered to this host are addressed (see ``Ruleset.local``); None when
     its addresses are not known: an image (addresses come at boot) or interfaces not read."""
@@ -214,4 +235,4 @@ def read_snapshot(snapshot: Snapshot) -> Ruleset:
         for section in sorted(snapshot.unavailable)
         if section == "nft" or section.endswith("-save")
     )
-    return Ruleset(ruleset.tables, ruleset.notes + missing, local_destinations(snapshot))
+    return located(Ruleset(ruleset.tables, ruleset.notes + missing), snapshot)

@@ -246,3 +246,35 @@ def test_merged_parts_keep_a_drop_path() -> None:
     partly = Judgement("conditional", ("b → accept",), ("b → drop",))
     merged = evaluate._merged([accept, partly])
     assert merged == Judgement("conditional", ("a → accept",), ("b → drop",))
+
+
+def test_a_given_ipv4_destination_may_be_a_subnet_broadcast() -> None:
+    from tests.conftest import make_snapshot
+    from v6gap.firewall.sources import located
+
+    fib = {"fib": {"result": "type", "flags": ["daddr"]}}
+    ruleset = inet_input([match(fib, "local"), ACCEPT])
+
+    def to(address: int, protocol: int = 17) -> PacketClass:
+        return PacketClass("ipv4", protocol, (53, 53), daddr=(address, address))
+
+    net = 0xC0000200  # 192.0.2.0
+    assert judge(ruleset, to(net + 1)).verdict == "accept"  # never a broadcast address
+    assert judge(ruleset, to(net + 63)).verdict == "conditional"  # of a /26, or a host's own
+    assert judge(ruleset, to(net + 63, protocol=6)).verdict == "accept"  # TCP: never broadcast
+    # The host's subnets decide: 192.0.2.63 is the broadcast of its /26.
+    snapshot = make_snapshot(
+        interfaces=[
+            {
+                "name": "eth0",
+                "index": 2,
+                "addresses": [
+                    {"family": "ipv4", "address": "192.0.2.10", "prefixlen": 26, "scope": "global"}
+                ],
+            }
+        ]
+    )
+    placed = located(ruleset, snapshot)
+    assert placed.broadcast == frozenset({("ipv4", (net + 63, net + 63))})
+    assert judge(placed, to(net + 63)).verdict == "drop"
+    assert judge(placed, to(net + 10)).verdict == "accept"

@@ -8,7 +8,6 @@ count positive evidence from the dumps that could be read (an iptables-save with
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -18,7 +17,7 @@ from v6gap.firewall.model import Ruleset
 from v6gap.firewall.nft import SOURCE as NFT_SOURCE
 from v6gap.firewall.nft import read_nft
 from v6gap.firewall.sources import (
-    local_destinations,
+    located,
     nft_source,
     read_firewall,
     save_backend,
@@ -42,11 +41,6 @@ class Dumps:
         return self.nft_read or bool(self.backends) or bool(self.problems)
 
 
-def _located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
-    """The ruleset with the host's own destinations (input-path prerouting rules need them)."""
-    return dataclasses.replace(ruleset, local=local_destinations(snapshot))
-
-
 def read_dumps(snapshot: Snapshot, nft_ruleset: Optional[Ruleset] = None) -> Dumps:
     """Every dump of the snapshot in one model (never raises on bad input).
 
@@ -65,7 +59,7 @@ def read_dumps(snapshot: Snapshot, nft_ruleset: Optional[Ruleset] = None) -> Dum
     if nft_json is None and not saves:
         return Dumps(Ruleset(), False, nft_source=source)
     try:
-        ruleset = _located(read_firewall(nft_json, saves, source), snapshot)
+        ruleset = located(read_firewall(nft_json, saves, source), snapshot)
         return Dumps(ruleset, nft_json is not None, {}, backends, source)
     except RulesetError:
         pass
@@ -83,7 +77,7 @@ def read_dumps(snapshot: Snapshot, nft_ruleset: Optional[Ruleset] = None) -> Dum
             problems[command] = f"{command} unreadable: {exc}"
     readable = {c: t for c, t in saves.items() if c not in problems}
     try:
-        ruleset = _located(read_firewall(nft_json, readable, source), snapshot)
+        ruleset = located(read_firewall(nft_json, readable, source), snapshot)
     except RulesetError as exc:  # each read alone; together they should not fail
         problems["merge"] = f"the dumps could not be read together: {exc}"
         ruleset = Ruleset()
