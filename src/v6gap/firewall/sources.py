@@ -183,31 +183,29 @@ _ALWAYS_LOCAL = {"ipv4": ("224.0.0.0/4", "255.255.255.255"), "ipv6": ("ff00::/8"
 
 def located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
     """The ruleset with the host's own destinations (``Ruleset.local`` and ``broadcast``)."""
-    local = local_destinations(snapshot)
-    broadcast = frozenset(
-        (family, span)
-        for family, span in local or ()
-        if family == "ipv4" and span[0] == span[1] and span in _subnet_broadcasts(snapshot)
-    )
+    found = _destinations(snapshot)
+    if found is None:
+        return dataclasses.replace(ruleset, local=None, broadcast=frozenset())
+    local, broadcast = found
     return dataclasses.replace(ruleset, local=local, broadcast=broadcast)
-
-
-def _subnet_broadcasts(snapshot: Snapshot) -> set[Interval]:
-    found: set[Interval] = set()
-    for interface in snapshot.interfaces:
-        for a in interface.addresses:
-            subnet = address_range(f"{a.address}/{a.prefixlen}", a.family)
-            if a.family == "ipv4" and a.prefixlen < 31 and subnet is not None:
-                found.add((subnet[1], subnet[1]))
-    return found
 
 
 def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Interval]]]:
     """Where packets delivered to this host are addressed (see ``Ruleset.local``); None when
     its addresses are not known: an image (addresses come at boot) or interfaces not read."""
+    found = _destinations(snapshot)
+    return None if found is None else found[0]
+
+
+Destinations = frozenset[tuple[str, Interval]]
+
+
+def _destinations(snapshot: Snapshot) -> Optional[tuple[Destinations, Destinations]]:
+    """(every destination the host takes, which of them are subnet broadcasts), or None."""
     if snapshot.source == "root" or snapshot.missing("interfaces") or not snapshot.interfaces:
         return None
     found: set[tuple[str, Interval]] = set()
+    broadcast: set[tuple[str, Interval]] = set()
     for family, prefixes in _ALWAYS_LOCAL.items():
         found.update((family, span) for p in prefixes if (span := address_range(p, family)))
     for interface in snapshot.interfaces:
@@ -220,8 +218,8 @@ def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Inte
                 return None  # an address this reader cannot place: do not guess
             found.add((a.family, own))
             if a.family == "ipv4" and a.prefixlen < 31:  # the subnet's broadcast
-                found.add((a.family, (subnet[1], subnet[1])))
-    return frozenset(found)
+                broadcast.add((a.family, (subnet[1], subnet[1])))
+    return frozenset(found | broadcast), frozenset(broadcast)
 
 
 def read_snapshot(snapshot: Snapshot) -> Ruleset:
