@@ -252,7 +252,8 @@ def judge(
     if c.hook == "input" and c.daddr is None and ruleset.local is not None:
         c = dataclasses.replace(c, local=_local_of(ruleset.local, c.family))
     elif c.hook == "input" and c.daddr is not None and c.daddr_types is None:
-        c = dataclasses.replace(c, daddr_types=_given_destination_types(ruleset, c))
+        given = _given_destination_types(ruleset, c)
+        c = c if given is None else dataclasses.replace(c, daddr_types=given)
     elif c.hook == "forward" and not c.routed:
         c = dataclasses.replace(c, routed=True)
     seen = (sources_seen, interfaces_seen)
