@@ -142,27 +142,32 @@ def _read_nft(text: str, source: str) -> Ruleset:
     return Ruleset(tuple(tables), tuple(notes))
 
 
-# nft's statements that rewrite a destination, and iptables-nft's xt targets that do.
-_REWRITE_STATEMENTS = tuple(sorted(REWRITE_TARGETS - {"netmap"}))
+# nft's statements that rewrite a destination (``_rewrites`` tests these three), and
+# iptables-nft's xt targets that do.
+_REWRITE_STATEMENTS = ("dnat", "redirect", "tproxy")
 _REWRITE_XT = tuple(sorted(t.upper() for t in REWRITE_TARGETS))
 
 
 def _rewrites(chains: list[tuple[dict[str, Any], list[dict[str, Any]]]]) -> tuple[str, ...]:
     """Where the rules that rewrite destinations are (chain and handle)."""
-    return tuple(
-        f"chain {chain['name']} handle {body.get('handle')}"
-        for chain, bodies in chains
-        for body in bodies
-        if isinstance(body.get("expr"), list)
-        and any(isinstance(st, dict) and _rewrites_in(st) for st in body["expr"])
-    )
+    found = []
+    for chain, bodies in chains:
+        for body in bodies:
+            expr = body.get("expr")
+            if isinstance(expr, list) and any(
+                isinstance(st, dict)
+                and ("dnat" in st or "redirect" in st or "tproxy" in st or _xt_rewrites(st))
+                for st in expr
+            ):
+                found.append(f"chain {chain['name']} handle {body.get('handle')}")
+    return tuple(found)
 
 
-def _rewrites_in(statement: dict[str, Any]) -> bool:
+def _xt_rewrites(statement: dict[str, Any]) -> bool:
     xt = statement.get("xt")
-    if isinstance(xt, dict):
-        return xt.get("type") == "target" and str(xt.get("name")).lower() in REWRITE_TARGETS
-    return any(word in statement for word in _REWRITE_STATEMENTS)
+    if not isinstance(xt, dict):
+        return False
+    return xt.get("type") == "target" and str(xt.get("name")).lower() in REWRITE_TARGETS
 
 
 def _is_xt(statement: dict[str, Any]) -> bool:
