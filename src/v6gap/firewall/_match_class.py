@@ -141,8 +141,8 @@ def address_types(c: PacketClass, field: str) -> Optional[frozenset[str]]:
         return frozenset({"unicast"})  # routes to blackhole/unreachable are not modelled
     if span is not None and span[0] != span[1]:
         return None  # some of a range may be (subnet) broadcast addresses
-    if span is not None:  # delivered to the host at the address given: one of its own (a
-        # subnet broadcast address is taken as local too: the host's subnets are not typed)
+    if span is not None:  # delivered to the host at the address given: one of its own (its
+        # subnets' broadcast addresses are typed by evaluate.judge, which knows them)
         return frozenset({"broadcast" if c.family == "ipv4" and span == _BROADCAST else "local"})
     if c.protocol == 6:  # a TCP connection is made to one of the host's unicast addresses
         return frozenset({"local"})
