@@ -34,7 +34,7 @@ WANTS_PATH = "/etc/systemd/system/multi-user.target.d/v6gap-nftables.conf"
 # nftables.service is disabled on a stock Debian: v6gap's main file must also be loaded at boot.
 # Its unit says WantedBy=sysinit.target; a drop-in there pulls it in without `systemctl enable`.
 BOOT_WANTS_PATH = "/etc/systemd/system/sysinit.target.d/v6gap-nftables.conf"
-_OWNED_MARK = "# Written by v6gap harden"
+OWNED_MARK = "# Written by v6gap harden"
 CONTAINER_CHAIN_PREFIXES = ("DOCKER", "KUBE-", "CILIUM")
 CONTAINER_TABLES = ("docker-bridges", "kube-proxy", "cilium")
 # Bridges and overlays that container runtimes and CNIs create (Docker's user networks are
@@ -103,7 +103,7 @@ def ruleset_owner(snapshot: Optional[Snapshot]) -> Optional[str]:
     if snapshot is None:
         return None
     main = snapshot.files.get(NFTABLES_PATH)
-    if main is not None and main.text is not None and _OWNED_MARK not in main.text:
+    if main is not None and main.text is not None and OWNED_MARK not in main.text:
         meaningful = [ln for ln in main.text.splitlines() if ln.strip() and ln[:1] != "#"]
         if meaningful:
             return f"{NFTABLES_PATH} was not written by v6gap"

@@ -9,7 +9,7 @@ import msgspec
 
 from v6gap.collect.host import Host
 from v6gap.errors import InputError
-from v6gap.harden.render import Artefact
+from v6gap.harden.render import Artefact, retired
 
 
 class PlannedFile(msgspec.Struct, frozen=True):
@@ -39,8 +39,11 @@ def read_current(root: str, path: str) -> Optional[str]:
 
 
 def plan(artefacts: tuple[Union[Artefact, PlannedFile], ...], root: str) -> tuple[PlannedFile, ...]:
-    """Each file beside what is under ``root`` now (again, for a plan made earlier)."""
-    return tuple(PlannedFile(a.path, a.content, read_current(root, a.path)) for a in artefacts)
+    """Each file beside what is under ``root`` now (again, for a plan made earlier), and last
+    the files v6gap wrote for where its table lived before, emptied (``render.retired``)."""
+    rendered = tuple(Artefact(a.path, a.content) for a in artefacts)
+    every = rendered + retired(rendered, lambda path: read_current(root, path))
+    return tuple(PlannedFile(a.path, a.content, read_current(root, a.path)) for a in every)
 
 
 def unified_diff(planned: tuple[PlannedFile, ...]) -> str:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Optional
+from typing import Callable, Optional
 
 import msgspec
 
 from v6gap.harden.owner import (
     BOOT_WANTS_PATH,
+    OWNED_MARK,
     UNIT_PATH,
     WANTS_PATH,
     dropin_unit,
@@ -345,6 +346,35 @@ def _ruleset_artefacts(policy: Policy, snapshot: Optional[Snapshot]) -> tuple[Ar
         Artefact(UNIT_PATH, dropin_unit(owner, TABLE)),
         Artefact(WANTS_PATH, wants),
     )
+
+
+# The files of each place v6gap's table can live: the main file (pulled in by v6gap's sysinit
+# drop-in) or the drop-in table (pulled in by its multi-user drop-in).
+_ARRANGEMENTS = ((NFTABLES_PATH, BOOT_WANTS_PATH), (DROPIN_PATH, WANTS_PATH))
+RETIRED = "# Retired by v6gap harden"
+
+
+def retired(
+    artefacts: tuple[Artefact, ...], current: Callable[[str], Optional[str]]
+) -> tuple[Artefact, ...]:
+    """Files v6gap wrote for the place its table does not live in now, emptied.
+
+    When another tool takes over the main ruleset (or gives it back) between two applies, the
+    files of the earlier place would still load an older ``inet v6gap`` at boot beside the new
+    one (which of them wins depends on unit order). Emptied, they load and pull in nothing; a
+    rollback gives them back. Files v6gap did not write are never touched."""
+    used = {a.path for a in artefacts}
+    found = []
+    for paths in _ARRANGEMENTS:
+        if used.intersection(paths):
+            continue
+        for path in paths:
+            text = current(path)
+            if text is not None and OWNED_MARK in text:
+                now = ruleset_artefact(artefacts)
+                where = now.path if now is not None else "another file"
+                found.append(Artefact(path, f"{RETIRED}: the inet v6gap table is in {where}.\n"))
+    return tuple(found)
 
 
 def ruleset_artefact(artefacts: tuple[Artefact, ...]) -> Optional[Artefact]:

@@ -16,7 +16,8 @@ from typing import Any
 from tests.unit.harden.test_cli_harden import EXAMPLE, ROOTS, run
 from v6gap.harden.apply import in_initial_netns
 from v6gap.harden.backup import list_backups, read_manifest, write_manifest
-from v6gap.harden.render import NFTABLES_PATH, SYSCTL_PATH
+from v6gap.harden.owner import BOOT_WANTS_PATH, DROPIN_PATH, WANTS_PATH
+from v6gap.harden.render import NFTABLES_PATH, RETIRED, SYSCTL_PATH
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -233,3 +234,44 @@ def test_an_image_hardened_offline_boots_with_the_table(capsys: Any, tmp_path: P
         assert judged["boot"] == loader
         for check_id in ("V6G-FW-01", "V6G-FW-02", "V6G-FW-03", "V6G-FW-04", "V6G-FW-12"):
             assert judged[check_id] == "pass", (name, check_id)
+
+
+def test_files_of_where_the_table_lived_before_are_emptied(capsys: Any, tmp_path: Path) -> None:
+    """Another tool takes the main ruleset over between two applies, then gives it back: each
+    time the v6gap files of the earlier place are emptied (or an older table would load at boot
+    beside the new one), a rollback gives them back, and files v6gap did not write stay."""
+    root = tmp_path / "bare"
+    (root / "etc/ufw").mkdir(parents=True)
+    (root / "etc/hostname").write_text("bare\n")
+    argv = ["harden", "apply", "--policy", str(EXAMPLE), "--root", str(root), "--offline"]
+    assert run(capsys, *argv)[0] == 0  # v6gap's table in /etc/nftables.conf
+    main = (root / "etc/nftables.conf").read_text()
+    boot_wants = root / BOOT_WANTS_PATH.lstrip("/")
+    assert boot_wants.read_text().endswith("Wants=nftables.service\n")
+    (root / "etc/ufw/ufw.conf").write_text("ENABLED=yes\n")  # ufw owns the ruleset now
+    before = tree(root)
+    want = planned(capsys, root)
+    assert list(want)[-2:] == [NFTABLES_PATH, BOOT_WANTS_PATH]  # last: after the table's file
+    assert run(capsys, *argv)[0] == 0
+    assert (root / DROPIN_PATH.lstrip("/")).read_text().startswith("#!/usr/sbin/nft -f")
+    for path in (NFTABLES_PATH, BOOT_WANTS_PATH):
+        text = (root / path.lstrip("/")).read_text()
+        assert text == f"{RETIRED}: the inet v6gap table is in {DROPIN_PATH}.\n", path
+    code, out, _ = run(capsys, "harden", "rollback", "--root", str(root))
+    assert code == 0, out
+
+    def outside_backups(files: dict[str, bytes]) -> dict[str, bytes]:
+        return {p: data for p, data in files.items() if not p.startswith("var/lib/v6gap")}
+
+    assert outside_backups(tree(root)) == outside_backups(before)
+    assert (root / "etc/nftables.conf").read_text() == main
+    # ufw off again: v6gap takes the main file back and empties its drop-in's files.
+    assert run(capsys, *argv)[0] == 0  # the drop-in arrangement again (ufw still on)
+    (root / "etc/ufw/ufw.conf").write_text("ENABLED=no\n")
+    assert run(capsys, *argv)[0] == 0
+    for path in (DROPIN_PATH, WANTS_PATH):
+        assert (root / path.lstrip("/")).read_text().startswith(RETIRED), path
+    assert (root / "etc/nftables.conf").read_text() == main
+    assert _boot_audit(root)["boot"] == "nftables.service loads /etc/nftables.conf"
+    # A second plan has nothing more to empty.
+    assert run(capsys, *argv)[1].startswith("nothing to change")
