@@ -31,8 +31,6 @@ from v6gap.firewall.partition import (
     signatures,
     source_cuts,
 )
-from v6gap.firewall.partition import port_atoms as port_atoms  # for callers of the old home
-from v6gap.firewall.partition import source_atoms as source_atoms
 
 # ICMPv6 type -> the ICMPv4 type with the same meaning; the others (NDP, MLD) have no IPv4
 # counterpart to be at parity with and are judged by the lint (FW-04, FW-05).

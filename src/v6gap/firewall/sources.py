@@ -190,18 +190,12 @@ def located(ruleset: Ruleset, snapshot: Snapshot) -> Ruleset:
     return dataclasses.replace(ruleset, local=local, broadcast=broadcast)
 
 
-def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Interval]]]:
-    """Where packets delivered to this host are addressed (see ``Ruleset.local``); None when
-    its addresses are not known: an image (addresses come at boot) or interfaces not read."""
-    found = _destinations(snapshot)
-    return None if found is None else found[0]
-
-
 Destinations = frozenset[tuple[str, Interval]]
 
 
 def _destinations(snapshot: Snapshot) -> Optional[tuple[Destinations, Destinations]]:
-    """(every destination the host takes, which of them are subnet broadcasts), or None."""
+    """(every destination the host takes, which of them are subnet broadcasts); None when its
+    addresses are not known: an image (addresses come at boot) or interfaces not read."""
     if snapshot.source == "root" or snapshot.missing("interfaces") or not snapshot.interfaces:
         return None
     found: set[tuple[str, Interval]] = set()

@@ -21,7 +21,8 @@ from tests.unit.firewall.rulesets import (
     tcp_dport,
 )
 from v6gap.errors import InputError, RulesetError
-from v6gap.firewall.parity import ParityDifference, explain, parity, port_atoms, source_atoms
+from v6gap.firewall.parity import ParityDifference, explain, parity
+from v6gap.firewall.partition import port_atoms, source_atoms
 from v6gap.firewall.sources import read_snapshot
 
 

@@ -3,6 +3,8 @@ mangle PREROUTING and nft prerouting filter chains decide input verdicts too."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
 
 from tests.conftest import make_snapshot
@@ -10,10 +12,10 @@ from tests.unit.analysis_fw.rulesets import recorded_firewall
 from v6gap.checks.run import run_checks
 from v6gap.firewall.evaluate import PacketClass, judge
 from v6gap.firewall.iptables import read_save
-from v6gap.firewall.model import TCP, UDP
+from v6gap.firewall.model import TCP, UDP, Interval, Ruleset
 from v6gap.firewall.parity import explain, parity
-from v6gap.firewall.sources import local_destinations, read_snapshot
-from v6gap.model import Profile, Status
+from v6gap.firewall.sources import located, read_snapshot
+from v6gap.model import Profile, Snapshot, Status
 
 INPUT_OPEN = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
 
@@ -55,6 +57,10 @@ IFACES = [
     }
 ]
 SOCKETS = [{"family": "ipv6", "proto": "tcp", "address": "::", "port": 8080, "v6only": False}]
+
+
+def local_destinations(snapshot: Snapshot) -> Optional[frozenset[tuple[str, Interval]]]:
+    return located(Ruleset(), snapshot).local
 
 
 def test_host_destinations_come_from_the_snapshot() -> None:

@@ -39,7 +39,8 @@ from v6gap.firewall.model import (
     Verdict,
 )
 from v6gap.firewall.nft import read_nft
-from v6gap.firewall.parity import parity, port_atoms, source_atoms
+from v6gap.firewall.parity import parity
+from v6gap.firewall.partition import port_atoms, source_atoms
 
 # --------------------------------------------------------------------------- readers
 
